@@ -1,0 +1,1 @@
+//! The raw, serde-shaped spec.

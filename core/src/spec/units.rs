@@ -1,0 +1,1 @@
+//! Durations (`30m`) and sizes (`1MiB`).
