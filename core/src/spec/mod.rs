@@ -1,6 +1,10 @@
-//! `pipelines.yaml`: parsed into a raw spec ([`raw`]), then compiled ([`compile`]) into the
-//! validated [`Config`] that runtime code uses. Compilation reports every error at once,
-//! each with its line and column ([`ConfigErrors`]).
+//! `pipelines.yaml`: YAML text → a tree of nodes that remember their line and column →
+//! the validated [`Config`] that runtime code uses ([`compile_str`]). Compilation reports
+//! every error at once, each with its line and column ([`ConfigErrors`]).
+//!
+//! The file format itself (keys, types, documentation) is described once, by the serde
+//! types of [`raw`]; [`json_schema`] is generated from them and the compiler checks each
+//! mapping's keys against them. `docs/pipelines.md` is the reference for users.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -8,7 +12,12 @@ use std::time::Duration;
 
 mod compile;
 mod interpolate;
-mod raw;
+mod node;
+pub mod raw;
+mod reader;
+mod suggest;
+#[cfg(test)]
+mod tests;
 mod units;
 
 pub use compile::{ConfigError, ConfigErrors, compile_str, json_schema};
@@ -96,7 +105,9 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_event_bytes: 1024 * 1024 }
+        Limits {
+            max_event_bytes: 1024 * 1024,
+        }
     }
 }
 
@@ -113,7 +124,12 @@ pub struct RedactionSettings {
 
 impl Default for RedactionSettings {
     fn default() -> Self {
-        RedactionSettings { emails: true, phones: true, payment_cards: true, patterns: Vec::new() }
+        RedactionSettings {
+            emails: true,
+            phones: true,
+            payment_cards: true,
+            patterns: Vec::new(),
+        }
     }
 }
 
@@ -133,6 +149,10 @@ pub struct LakeFileSettings {
 
 impl Default for LakeFileSettings {
     fn default() -> Self {
-        LakeFileSettings { max_rows: 1_000_000, max_bytes: 128 * 1024 * 1024, max_age: Duration::from_secs(60) }
+        LakeFileSettings {
+            max_rows: 1_000_000,
+            max_bytes: 128 * 1024 * 1024,
+            max_age: Duration::from_secs(60),
+        }
     }
 }
