@@ -1,0 +1,10 @@
+//! The statistics of METRICS §5 as plain functions: PSI and Jensen–Shannon over bin shares,
+//! Kolmogorov–Smirnov and Wasserstein over the empirical CDFs, and Kolmogorov's distribution.
+
+mod ecdf;
+mod kolmogorov;
+mod shares;
+
+pub use ecdf::{KsTest, STD_FLOOR, ks, ks_weighted, std_pop, wasserstein, wasserstein_norm, wasserstein_weighted};
+pub use kolmogorov::kolmogorov_sf;
+pub use shares::{PSI_ZERO_SHARE, js_distance_base2, psi};

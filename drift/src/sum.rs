@@ -1,0 +1,74 @@
+//! Summation in numpy's order.
+//!
+//! `numpy.sum` over a contiguous float64 array adds pairwise: blocks of at most 128 values are
+//! summed in eight interleaved accumulators, larger arrays are split in halves (rounded down to
+//! a multiple of eight) and the halves summed recursively. Adding in the same order makes our
+//! PSI, Jensen–Shannon and standard deviations agree with the Python reference to the last bit
+//! in most cases, and pairwise summation is more accurate than a running total anyway
+//! (error grows with log n instead of n).
+
+const BLOCK: usize = 128;
+const LANES: usize = 8;
+
+/// Sum of `values` in numpy's pairwise order.
+pub fn pairwise_sum(values: &[f64]) -> f64 {
+    let n = values.len();
+    if n < LANES {
+        return values.iter().fold(0.0, |acc, v| acc + v);
+    }
+    if n <= BLOCK {
+        let mut lanes = [0.0; LANES];
+        lanes.copy_from_slice(&values[..LANES]);
+        let whole = n - n % LANES;
+        for chunk in values[LANES..whole].chunks_exact(LANES) {
+            for (lane, v) in lanes.iter_mut().zip(chunk) {
+                *lane += v;
+            }
+        }
+        let mut total =
+            ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+        for v in &values[whole..] {
+            total += v;
+        }
+        return total;
+    }
+    let mut half = n / 2;
+    half -= half % LANES;
+    pairwise_sum(&values[..half]) + pairwise_sum(&values[half..])
+}
+
+/// Sum of counts that stops at u64::MAX instead of overflowing: counts come from merged and
+/// deserialised state, which nothing bounds, and a panic is worse than a saturated count.
+pub(crate) fn count_total(counts: impl IntoIterator<Item = u64>) -> u64 {
+    counts.into_iter().fold(0, u64::saturating_add)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Exact sum of f64 values through i128 fixed point; only valid for the small dyadic
+    /// values used below, which is what makes it an independent check.
+    fn exact_sum_of_dyadics(values: &[f64]) -> f64 {
+        let scaled: i128 = values.iter().map(|v| (v * 1024.0) as i128).sum();
+        scaled as f64 / 1024.0
+    }
+
+    #[test]
+    fn sums_exactly_representable_values_exactly_at_every_length() {
+        for n in [0, 1, 7, 8, 9, 127, 128, 129, 1000, 4097] {
+            let values: Vec<f64> = (0..n).map(|i| ((i * 37) % 101) as f64 / 8.0 - 3.0).collect();
+            assert_eq!(pairwise_sum(&values), exact_sum_of_dyadics(&values), "n = {n}");
+        }
+    }
+
+    #[test]
+    fn is_more_accurate_than_a_running_total() {
+        // 0.1 a million times: the running total drifts by ~1e-6, pairwise stays within ~1e-10.
+        let values = vec![0.1; 1_000_000];
+        let running: f64 = values.iter().fold(0.0, |acc, v| acc + v);
+        let pairwise = pairwise_sum(&values);
+        assert!((pairwise - 100_000.0).abs() < 1e-9, "{pairwise}");
+        assert!((pairwise - 100_000.0).abs() < (running - 100_000.0).abs());
+    }
+}
