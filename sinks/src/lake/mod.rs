@@ -1,0 +1,73 @@
+//! The lake on a local directory:
+//!
+//! ```text
+//! LAKE/events/date=2026-11-02/<run>-<seq>.parquet
+//! LAKE/conversations/date=…/…    LAKE/dead_letters/date=…/…
+//! LAKE/_tmp/                      files being written (never read by queries)
+//! ```
+//!
+//! Invariant: a file under a table directory is complete. Files are written under `_tmp/`,
+//! flushed and synced, then renamed into their partition, which is atomic on one
+//! filesystem. With [`Publish::Staged`] the rename is left to a commit log
+//! ([`crate::commit::CommitLog`]), which publishes the files together with the input
+//! offsets they cover.
+
+mod table_writer;
+mod writer;
+
+use std::path::{Path, PathBuf};
+
+use convolens_core::Timestamp;
+use datafusion::arrow::datatypes::SchemaRef;
+
+pub(crate) use table_writer::parse_tmp_file_name;
+pub use table_writer::{Publish, StagedFile, TableWriter, WrittenFile};
+pub use writer::{LakeWriter, LakeWriterStats};
+
+use crate::schema;
+
+/// The lake's tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Table {
+    Events,
+    Conversations,
+    DeadLetters,
+}
+
+impl Table {
+    pub const ALL: [Table; 3] = [Table::Events, Table::Conversations, Table::DeadLetters];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::Events => "events",
+            Table::Conversations => "conversations",
+            Table::DeadLetters => "dead_letters",
+        }
+    }
+
+    pub fn schema(self) -> SchemaRef {
+        match self {
+            Table::Events => schema::events_schema(),
+            Table::Conversations => schema::conversations_schema(),
+            Table::DeadLetters => schema::dead_letters_schema(),
+        }
+    }
+
+    pub fn dir(self, lake: &Path) -> PathBuf {
+        lake.join(self.name())
+    }
+}
+
+/// Name of the directory of in-progress (and, for the Kafka path, staged) files.
+pub const TMP_DIR_NAME: &str = "_tmp";
+
+/// Directory of in-progress files.
+pub fn tmp_dir(lake: &Path) -> PathBuf {
+    lake.join(TMP_DIR_NAME)
+}
+
+/// `date=YYYY-MM-DD` of an epoch day.
+pub fn partition_dir_name(epoch_day: i32) -> String {
+    let day = Timestamp::from_micros(i64::from(epoch_day) * 86_400 * 1_000_000);
+    format!("date={}", day.date_string())
+}
