@@ -1,1 +1,29 @@
-fn main() {}
+//! The `convolens` binary: CLI, pipeline runners and the query service.
+
+mod cli;
+mod commands;
+mod exit;
+mod query;
+mod runner;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    init_tracing(&cli.log);
+    match commands::dispatch(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            let kind = exit::classify(&error);
+            eprintln!("convolens: {}", exit::one_line(&error));
+            ExitCode::from(kind as u8)
+        }
+    }
+}
+
+fn init_tracing(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+}

@@ -1,0 +1,268 @@
+//! The group consumer the runner polls.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use convolens_core::spec::StartFrom;
+use convolens_core::{Clock, RawRecord, SourcePosition};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{BorrowedMessage, Message};
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+
+use super::classify::{KafkaErrorKind, kind_of};
+use super::config::check_topic_name;
+use super::context::{SourceContext, partitions_of};
+use super::{KafkaRecord, KafkaSettings, PartitionHandler, PartitionId};
+use crate::IngestError;
+
+/// How long `drained` waits for each answer from a broker.
+const QUERY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A consumer-group member on `BaseConsumer`, polled synchronously from the runner's
+/// thread; rebalance callbacks run inside [`KafkaSource::poll`].
+///
+/// Dropping it leaves the group, which revokes the current assignment through
+/// [`PartitionHandler::on_revoke`] on the dropping thread.
+pub struct KafkaSource {
+    consumer: BaseConsumer<SourceContext>,
+    brokers: String,
+    start_from: StartFrom,
+    /// Shared topic names, so a record's position does not allocate one per message.
+    topic_names: Vec<Arc<str>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl KafkaSource {
+    /// Creates the consumer and subscribes to the settings' topics. Nothing is assigned
+    /// until `poll` has run the group join.
+    pub fn new(
+        settings: &KafkaSettings,
+        handler: Arc<dyn PartitionHandler>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, IngestError> {
+        let config = settings.consumer_config()?;
+        let consumer: BaseConsumer<SourceContext> =
+            config
+                .create_with_context(SourceContext::new(handler))
+                .map_err(|source| IngestError::Kafka {
+                    during: "create consumer",
+                    source,
+                })?;
+        let topics: Vec<&str> = settings.topics.iter().map(String::as_str).collect();
+        consumer.subscribe(&topics).map_err(|source| IngestError::Kafka {
+            during: "subscribe",
+            source,
+        })?;
+        Ok(KafkaSource {
+            consumer,
+            brokers: settings.brokers.clone(),
+            start_from: settings.start_from,
+            topic_names: settings.topics.iter().map(|t| Arc::from(t.as_str())).collect(),
+            clock,
+        })
+    }
+
+    /// Waits up to `timeout` for the next message. Ok(None) when none arrived (or a
+    /// rebalance was handled instead). Broker errors come back as errors whose
+    /// [`IngestError::class`] says whether to retry; they are also logged, rate-limited.
+    pub fn poll(&self, timeout: Duration) -> Result<Option<KafkaRecord>, IngestError> {
+        let poll_error = match self.consumer.poll(timeout) {
+            // A message goes out before any error a rebalance callback left behind: once
+            // polled, librdkafka has moved past it, so dropping it would lose it.
+            Some(Ok(message)) => {
+                self.context().health.record_contact();
+                return Ok(Some(self.record_of(&message)));
+            }
+            Some(Err(source)) => {
+                self.context().note_error(&source, "poll");
+                Some(source)
+            }
+            None => None,
+        };
+        if let Some(error) = self.context().take_deferred_error() {
+            return Err(error);
+        }
+        match poll_error {
+            Some(source) => Err(IngestError::Kafka { during: "poll", source }),
+            None => Ok(None),
+        }
+    }
+
+    fn record_of(&self, message: &BorrowedMessage<'_>) -> KafkaRecord {
+        let topic = message.topic();
+        let topic = match self.topic_names.iter().find(|known| known.as_ref() == topic) {
+            Some(known) => Arc::clone(known),
+            None => Arc::from(topic),
+        };
+        KafkaRecord {
+            key: message.key().map(<[u8]>::to_vec),
+            record: RawRecord {
+                bytes: message.payload().map(<[u8]>::to_vec).unwrap_or_default(),
+                position: SourcePosition::Kafka {
+                    topic,
+                    partition: message.partition(),
+                    offset: message.offset(),
+                },
+                received_at: self.clock.now(),
+            },
+        }
+    }
+
+    /// The partitions assigned to this member now.
+    pub fn assignment(&self) -> Result<Vec<PartitionId>, IngestError> {
+        let tpl = self.consumer.assignment().map_err(|source| IngestError::Kafka {
+            during: "read assignment",
+            source,
+        })?;
+        Ok(partitions_of(&tpl))
+    }
+
+    /// True when every assigned partition has been consumed up to its high watermark, as
+    /// of now (used by `--until-idle`). False while nothing is assigned, because right
+    /// after start that means the group join has not finished.
+    ///
+    /// A partition from which nothing was consumed yet is where its start offset says:
+    /// the one `on_assign` returned, else the group's committed offset, else the start
+    /// of the partition (`start_from: earliest`) or its end (`latest`).
+    pub fn drained(&self) -> Result<bool, IngestError> {
+        let positions = self.consumer.position().map_err(|source| IngestError::Kafka {
+            during: "read positions",
+            source,
+        })?;
+        let mut unknown = TopicPartitionList::new();
+        let mut next_offsets: Vec<(PartitionId, Option<i64>)> = Vec::new();
+        for element in positions.elements() {
+            let partition = PartitionId::new(element.topic(), element.partition());
+            let consumed_up_to = match element.offset() {
+                Offset::Offset(next) => Some(next),
+                _ => self.context().start_offset(&partition),
+            };
+            if consumed_up_to.is_none() {
+                unknown.add_partition(&partition.topic, partition.partition);
+            }
+            next_offsets.push((partition, consumed_up_to));
+        }
+        if next_offsets.is_empty() {
+            return Ok(false);
+        }
+        let committed = self.committed_offsets(unknown)?;
+        for (partition, consumed_up_to) in next_offsets {
+            let (low, high) = self.watermarks(&partition)?;
+            let next = match consumed_up_to.or_else(|| committed.get(&partition).copied()) {
+                Some(next) => next,
+                None => match self.start_from {
+                    StartFrom::Earliest => low,
+                    StartFrom::Latest => high,
+                },
+            };
+            if next < high {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    fn committed_offsets(&self, partitions: TopicPartitionList) -> Result<HashMap<PartitionId, i64>, IngestError> {
+        if partitions.count() == 0 {
+            return Ok(HashMap::new());
+        }
+        let committed = self
+            .consumer
+            .committed_offsets(partitions, QUERY_TIMEOUT)
+            .map_err(|source| self.query_failed("read committed offsets", source))?;
+        self.context().health.record_contact();
+        Ok(committed
+            .elements()
+            .iter()
+            .filter_map(|e| match e.offset() {
+                Offset::Offset(next) => Some((PartitionId::new(e.topic(), e.partition()), next)),
+                _ => None,
+            })
+            .collect())
+    }
+
+    fn watermarks(&self, partition: &PartitionId) -> Result<(i64, i64), IngestError> {
+        let marks = self
+            .consumer
+            .fetch_watermarks(&partition.topic, partition.partition, QUERY_TIMEOUT)
+            .map_err(|source| self.query_failed("fetch watermarks", source))?;
+        self.context().health.record_contact();
+        Ok(marks)
+    }
+
+    fn query_failed(&self, during: &'static str, source: KafkaError) -> IngestError {
+        // A request that timed out is as good a sign of an unreachable cluster as a
+        // refused connection.
+        if matches!(kind_of(&source), KafkaErrorKind::Transport)
+            || source.rdkafka_error_code() == Some(rdkafka::error::RDKafkaErrorCode::OperationTimedOut)
+        {
+            self.context().health.record_transport_error(Instant::now());
+        }
+        self.context().note_error(&source, during);
+        IngestError::Kafka { during, source }
+    }
+
+    /// Commits `offsets` (next offset to read, per partition) to the consumer group,
+    /// asynchronously. Only a hint for lag dashboards and other tools: where this source
+    /// resumes is decided by [`PartitionHandler::on_assign`]. Failures are logged.
+    pub fn commit_hint(&self, offsets: &[(PartitionId, i64)]) {
+        let mut tpl = TopicPartitionList::with_capacity(offsets.len());
+        for (partition, next) in offsets {
+            if check_topic_name(&partition.topic).is_err() || *next < 0 {
+                tracing::warn!(%partition, next, "offset hint skipped: invalid partition or offset");
+                continue;
+            }
+            if let Err(error) = tpl.add_partition_offset(&partition.topic, partition.partition, Offset::Offset(*next)) {
+                tracing::warn!(%partition, %error, "offset hint skipped");
+            }
+        }
+        if tpl.count() == 0 {
+            return;
+        }
+        if let Err(error) = self.consumer.commit(&tpl, CommitMode::Async) {
+            tracing::debug!(%error, "offset hint not committed to the group");
+        }
+    }
+
+    /// How long no broker has been reachable, or None while the last broker interaction
+    /// succeeded. Cheap; see [`KafkaSource::check_reachable`] for the decision.
+    pub fn unreachable_for(&self) -> Option<Duration> {
+        self.context().health.unreachable_for(Instant::now())
+    }
+
+    /// Err([`IngestError::BrokerUnreachable`]) if no broker has been reachable for longer
+    /// than `budget`. Before giving up, it asks the cluster for metadata once (waiting at
+    /// most `QUERY_TIMEOUT`): librdkafka reports failures but never recoveries, so an idle
+    /// consumer would otherwise stay "unreachable" after the brokers came back.
+    pub fn check_reachable(&self, budget: Duration) -> Result<(), IngestError> {
+        let Some(unreachable_for) = self.unreachable_for() else {
+            return Ok(());
+        };
+        if unreachable_for <= budget {
+            return Ok(());
+        }
+        let topic = self.topic_names.first().map(|t| t.as_ref());
+        match self
+            .consumer
+            .fetch_metadata(topic, QUERY_TIMEOUT.min(budget.max(Duration::from_millis(100))))
+        {
+            Ok(_) => {
+                self.context().health.record_contact();
+                Ok(())
+            }
+            Err(error) => {
+                tracing::debug!(%error, "metadata probe failed");
+                Err(IngestError::BrokerUnreachable {
+                    brokers: self.brokers.clone(),
+                    unreachable_for: self.unreachable_for().unwrap_or(unreachable_for),
+                })
+            }
+        }
+    }
+
+    fn context(&self) -> &SourceContext {
+        self.consumer.context()
+    }
+}

@@ -1,0 +1,275 @@
+//! `convolens ingest`: NDJSON files through the same transforms and sink as Kafka.
+//!
+//! Threads: one reader frames lines, `workers` threads decode and redact chunks, the
+//! calling thread puts chunks back in input order and de-duplicates and sessionises them
+//! (that state is order-dependent, so it is single-threaded), and one writer thread
+//! encodes Parquet. Channels are bounded, so memory is bounded by a few chunks plus the
+//! open conversations, whatever the input size.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, anyhow};
+use convolens_core::spec::{LakeFileSettings, Limits, RedactionSettings, SessionSettings};
+use convolens_core::{Clock, ConversationFacts, DeadLetter};
+use convolens_ingest::ndjson::{NdjsonReader, ReadItem};
+use convolens_sinks::{LakeWriter, LandedEvent};
+use convolens_transforms::decode::DecodeLimits;
+use convolens_transforms::processor::Processor;
+use convolens_transforms::redact::Redactor;
+use crossbeam_channel::{Receiver, Sender, bounded};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::stages::{DecodeStage, Decoded, RouteCounts, RouteStage, Routed};
+
+const CHUNK_LINES: usize = 4096;
+/// Rows handed to the writer at once.
+const WRITE_BATCH_ROWS: usize = 32 * 1024;
+
+pub struct FileIngest {
+    pub inputs: Vec<String>,
+    pub lake: PathBuf,
+    pub session: SessionSettings,
+    pub limits: Limits,
+    pub redaction: RedactionSettings,
+    pub lake_files: LakeFileSettings,
+    pub workers: usize,
+    pub progress: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IngestSummary {
+    pub lines: u64,
+    pub blank_lines: u64,
+    pub routed: RouteCounts,
+    /// Distinct conversations whose facts were written.
+    pub conversations: u64,
+    /// Rows written to `conversations` (first versions and re-versions).
+    pub fact_versions: u64,
+    pub files: u64,
+    pub elapsed: Duration,
+}
+
+impl IngestSummary {
+    pub fn one_line(&self) -> String {
+        let blank = if self.blank_lines > 0 { format!(" ({} blank skipped)", self.blank_lines) } else { String::new() };
+        format!(
+            "ingested {} lines{blank}: {} events, {} duplicates, {} dead letters, {} conversations ({} fact rows, {} files) in {:.2}s",
+            self.lines,
+            self.routed.events,
+            self.routed.duplicates,
+            self.routed.dead_letters,
+            self.conversations,
+            self.fact_versions,
+            self.files,
+            self.elapsed.as_secs_f64()
+        )
+    }
+}
+
+struct Chunk {
+    seq: u64,
+    items: Vec<ReadItem>,
+}
+
+struct DecodedChunk {
+    seq: u64,
+    items: Vec<Decoded>,
+}
+
+enum WriterMessage {
+    Events(Vec<LandedEvent>),
+    Facts(Vec<ConversationFacts>),
+    DeadLetters(Vec<DeadLetter>),
+}
+
+struct ReaderTotals {
+    lines: u64,
+    blank_lines: u64,
+}
+
+pub fn ingest(job: FileIngest, clock: Arc<dyn Clock>) -> anyhow::Result<IngestSummary> {
+    let started = Instant::now();
+    let redactor = Redactor::new(&job.redaction).context("redaction settings")?;
+    let stage = Arc::new(DecodeStage::new(DecodeLimits { max_event_bytes: job.limits.max_event_bytes }, redactor));
+    let file_prefix = format!("{}-{}", clock.now().micros(), std::process::id());
+    let writer = LakeWriter::create(&job.lake, &job.lake_files, &file_prefix)
+        .with_context(|| format!("creating lake at {}", job.lake.display()))?;
+
+    let workers = job.workers.max(1);
+    let (chunk_tx, chunk_rx) = bounded::<Chunk>(workers * 2);
+    let (decoded_tx, decoded_rx) = bounded::<DecodedChunk>(workers * 2);
+    let (write_tx, write_rx) = bounded::<WriterMessage>(4);
+
+    let progress = job.progress.then(|| progress_bar(&job.inputs));
+    let reader = spawn_reader(job.inputs.clone(), job.limits.max_event_bytes, Arc::clone(&clock), chunk_tx, progress.clone());
+    let decoders: Vec<_> = (0..workers)
+        .map(|i| {
+            let rx = chunk_rx.clone();
+            let tx = decoded_tx.clone();
+            let stage = Arc::clone(&stage);
+            thread::Builder::new()
+                .name(format!("decode-{i}"))
+                .spawn(move || decode_worker(&stage, &rx, &tx))
+                .context("spawning decoder")
+        })
+        .collect::<anyhow::Result<_>>()?;
+    drop(chunk_rx);
+    drop(decoded_tx);
+    let writer_clock = Arc::clone(&clock);
+    let writer_thread = thread::Builder::new()
+        .name("lake-writer".into())
+        .spawn(move || write_loop(writer, &write_rx, writer_clock.as_ref()))
+        .context("spawning writer")?;
+
+    let route_result = route_in_order(&decoded_rx, RouteStage::new(Processor::new(job.session.clone())), &write_tx);
+    drop(write_tx);
+    // Unblock decoders (and through them the reader) if routing stopped early.
+    drop(decoded_rx);
+    // Join everything before reporting, so that no thread outlives the call.
+    let reader_result = reader.join().map_err(|_| anyhow!("reader thread panicked"))?;
+    for decoder in decoders {
+        decoder.join().map_err(|_| anyhow!("decoder thread panicked"))?;
+    }
+    let writer_stats = writer_thread.join().map_err(|_| anyhow!("writer thread panicked"))??;
+    let totals = reader_result?;
+    let (routed, conversations) = route_result?;
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    Ok(IngestSummary {
+        lines: totals.lines,
+        blank_lines: totals.blank_lines,
+        routed,
+        conversations,
+        fact_versions: writer_stats.conversations,
+        files: writer_stats.files,
+        elapsed: started.elapsed(),
+    })
+}
+
+fn progress_bar(inputs: &[String]) -> ProgressBar {
+    let total: u64 = inputs.iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum();
+    let bar = if std::io::stderr().is_terminal() { ProgressBar::new(total) } else { ProgressBar::hidden() };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {bytes}/{total_bytes} {bar:30} {bytes_per_sec} eta {eta} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+fn spawn_reader(
+    inputs: Vec<String>,
+    max_record_bytes: usize,
+    clock: Arc<dyn Clock>,
+    tx: Sender<Chunk>,
+    progress: Option<ProgressBar>,
+) -> thread::JoinHandle<anyhow::Result<ReaderTotals>> {
+    thread::spawn(move || {
+        let mut seq = 0;
+        let mut totals = ReaderTotals { lines: 0, blank_lines: 0 };
+        let mut done_bytes = 0;
+        for input in &inputs {
+            let mut reader = NdjsonReader::open(input, max_record_bytes, Arc::clone(&clock))?;
+            let counter = reader.progress_counter();
+            loop {
+                let mut items = Vec::with_capacity(CHUNK_LINES);
+                let n = reader.read_batch(CHUNK_LINES, &mut items)?;
+                if let Some(bar) = &progress {
+                    bar.set_position(done_bytes + counter.load(Ordering::Relaxed));
+                }
+                if n == 0 {
+                    break;
+                }
+                totals.lines += n as u64;
+                if tx.send(Chunk { seq, items }).is_err() {
+                    // The ordered stage stopped on an error; it reports it.
+                    return Ok(totals);
+                }
+                seq += 1;
+            }
+            done_bytes += counter.load(Ordering::Relaxed);
+            totals.blank_lines += reader.blank_lines();
+        }
+        Ok(totals)
+    })
+}
+
+fn decode_worker(stage: &DecodeStage, rx: &Receiver<Chunk>, tx: &Sender<DecodedChunk>) {
+    for chunk in rx {
+        let items = chunk
+            .items
+            .into_iter()
+            .map(|item| match item {
+                ReadItem::Record(record) => stage.decode(record),
+                ReadItem::Oversized(dead) => Decoded::Invalid(dead),
+            })
+            .collect();
+        if tx.send(DecodedChunk { seq: chunk.seq, items }).is_err() {
+            return;
+        }
+    }
+}
+
+/// Puts decoded chunks back in input order and routes them; returns the counts and the
+/// number of distinct conversations written.
+fn route_in_order(
+    rx: &Receiver<DecodedChunk>,
+    mut stage: RouteStage,
+    write_tx: &Sender<WriterMessage>,
+) -> anyhow::Result<(RouteCounts, u64)> {
+    let mut pending: BTreeMap<u64, Vec<Decoded>> = BTreeMap::new();
+    let mut next_seq = 0;
+    let mut routed = Routed::default();
+    let mut facts: Vec<ConversationFacts> = Vec::new();
+    let mut conversations = 0u64;
+    let send = |message| write_tx.send(message).map_err(|_| anyhow!("the lake writer stopped"));
+    for chunk in rx {
+        pending.insert(chunk.seq, chunk.items);
+        while let Some(items) = pending.remove(&next_seq) {
+            next_seq += 1;
+            for item in items {
+                stage.route(item, &mut routed);
+            }
+            facts.extend(stage.processor.drain_facts());
+            if routed.events.len() >= WRITE_BATCH_ROWS {
+                send(WriterMessage::Events(std::mem::take(&mut routed.events)))?;
+            }
+            if facts.len() >= WRITE_BATCH_ROWS / 4 {
+                conversations += facts.iter().filter(|f| f.version == 1).count() as u64;
+                send(WriterMessage::Facts(std::mem::take(&mut facts)))?;
+            }
+            if routed.dead_letters.len() >= 1024 {
+                send(WriterMessage::DeadLetters(std::mem::take(&mut routed.dead_letters)))?;
+            }
+        }
+    }
+    facts.extend(stage.processor.finish());
+    conversations += facts.iter().filter(|f| f.version == 1).count() as u64;
+    send(WriterMessage::Events(routed.events))?;
+    send(WriterMessage::Facts(facts))?;
+    send(WriterMessage::DeadLetters(routed.dead_letters))?;
+    Ok((stage.counts, conversations))
+}
+
+fn write_loop(
+    mut writer: LakeWriter,
+    rx: &Receiver<WriterMessage>,
+    clock: &dyn Clock,
+) -> anyhow::Result<convolens_sinks::lake::LakeWriterStats> {
+    for message in rx {
+        let now = clock.now();
+        match message {
+            WriterMessage::Events(rows) => writer.write_events(&rows, now)?,
+            WriterMessage::Facts(rows) => writer.write_facts(&rows, now)?,
+            WriterMessage::DeadLetters(rows) => writer.write_dead_letters(&rows, now)?,
+        }
+    }
+    writer.flush()?;
+    Ok(writer.stats())
+}

@@ -1,0 +1,398 @@
+//! `convolens run` on a Kafka source: consume, route per partition, and commit each
+//! partition's files, offset and state together every commit interval (ARCHITECTURE.md,
+//! "Exactly once on the Kafka path").
+//!
+//! One thread polls the consumer (rebalance callbacks run inside its poll, see
+//! [`Partitions`]), decodes batches on a scoped worker pool, and routes them. State of all
+//! assigned partitions sits behind one mutex, taken for routing, committing and rebalances.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, anyhow};
+use convolens_core::spec::{LakeFileSettings, Limits, RedactionSettings, SessionSettings};
+use convolens_core::{Clock, DeadLetter, SourcePosition};
+use convolens_ingest::kafka::{DeadLetterProducer, KafkaRecord, KafkaSettings, KafkaSource, PartitionHandler, PartitionId};
+use convolens_transforms::decode::DecodeLimits;
+use convolens_transforms::redact::Redactor;
+
+use super::partition::PartitionPipeline;
+use super::stages::{DecodeStage, Decoded, RouteCounts};
+use crate::exit;
+
+/// Largest batch taken from the consumer before routing.
+const MAX_BATCH: usize = 8192;
+const POLL_WAIT: Duration = Duration::from_millis(100);
+
+pub struct KafkaRun {
+    pub pipeline: String,
+    pub kafka: KafkaSettings,
+    pub lake: PathBuf,
+    pub session: SessionSettings,
+    pub limits: Limits,
+    pub redaction: RedactionSettings,
+    pub lake_files: LakeFileSettings,
+    pub commit_interval: Duration,
+    pub dead_letter_topic: Option<String>,
+    /// Stop once every assigned partition is drained and committed.
+    pub until_idle: bool,
+    /// How long brokers may stay unreachable before the run gives up (exit 2).
+    pub retry_budget: Duration,
+    pub workers: usize,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KafkaSummary {
+    pub routed: RouteCounts,
+    pub conversations: u64,
+    pub partitions: usize,
+    pub commits: u64,
+    pub elapsed: Duration,
+}
+
+impl KafkaSummary {
+    pub fn one_line(&self) -> String {
+        format!(
+            "consumed {} messages from {} partitions: {} events, {} duplicates, {} dead letters, {} conversations, {} commits in {:.2}s",
+            self.routed.records,
+            self.partitions,
+            self.routed.events,
+            self.routed.duplicates,
+            self.routed.dead_letters,
+            self.conversations,
+            self.commits,
+            self.elapsed.as_secs_f64()
+        )
+    }
+}
+
+/// The assigned partitions' pipelines, shared between the poll loop and the rebalance
+/// callbacks (which run on the same thread, inside `poll`).
+struct Partitions {
+    job: PartitionJob,
+    clock: Arc<dyn Clock>,
+    live: Mutex<BTreeMap<PartitionId, PartitionPipeline>>,
+    /// Counts of partitions that were committed and handed away.
+    retired: Mutex<KafkaSummary>,
+    /// An error inside a callback, reported by the loop after `poll` returns.
+    failure: Mutex<Option<anyhow::Error>>,
+    run_counter: AtomicU64,
+    run_base: String,
+    seen: Mutex<std::collections::BTreeSet<PartitionId>>,
+}
+
+struct PartitionJob {
+    pipeline: String,
+    lake: PathBuf,
+    session: SessionSettings,
+    lake_files: LakeFileSettings,
+}
+
+impl Partitions {
+    fn lock(&self) -> MutexGuard<'_, BTreeMap<PartitionId, PartitionPipeline>> {
+        self.live.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn fail(&self, error: anyhow::Error) {
+        let mut slot = self.failure.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            *slot = Some(error);
+        }
+    }
+
+    fn take_failure(&self) -> Option<anyhow::Error> {
+        self.failure.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+
+    fn retire(&self, pipeline: &PartitionPipeline) {
+        let mut retired = self.retired.lock().unwrap_or_else(|p| p.into_inner());
+        add_counts(&mut retired.routed, &pipeline.counts);
+        retired.conversations += pipeline.conversations;
+    }
+
+    /// Commits every dirty partition; returns the offsets committed (for the group hint).
+    fn commit_all(&self) -> anyhow::Result<(Vec<(PartitionId, i64)>, u64)> {
+        let now = self.clock.now();
+        let mut offsets = Vec::new();
+        let mut commits = 0;
+        for (id, pipeline) in self.lock().iter_mut() {
+            let before = pipeline.resume_offset();
+            if let Some(offset) = pipeline.commit(now)? {
+                if Some(offset) != before {
+                    commits += 1;
+                }
+                offsets.push((id.clone(), offset));
+            }
+        }
+        Ok((offsets, commits))
+    }
+}
+
+impl PartitionHandler for Partitions {
+    fn on_assign(&self, partitions: &[PartitionId]) -> Vec<Option<i64>> {
+        let mut live = self.lock();
+        partitions
+            .iter()
+            .map(|id| {
+                let run = format!("{}-{}", self.run_base, self.run_counter.fetch_add(1, Ordering::Relaxed));
+                let job = &self.job;
+                match PartitionPipeline::open(&job.lake, &job.pipeline, id.clone(), &job.session, &job.lake_files, &run) {
+                    Ok(pipeline) => {
+                        let offset = pipeline.resume_offset();
+                        live.insert(id.clone(), pipeline);
+                        self.seen.lock().unwrap_or_else(|p| p.into_inner()).insert(id.clone());
+                        offset
+                    }
+                    Err(error) => {
+                        self.fail(error);
+                        None
+                    }
+                }
+            })
+            .collect()
+    }
+
+    fn on_revoke(&self, partitions: &[PartitionId]) {
+        let now = self.clock.now();
+        let mut live = self.lock();
+        for id in partitions {
+            if let Some(mut pipeline) = live.remove(id) {
+                match pipeline.commit(now) {
+                    Ok(_) => tracing::info!(partition = %id, "partition committed and released"),
+                    Err(error) => self.fail(error),
+                }
+                self.retire(&pipeline);
+            }
+        }
+    }
+
+    fn on_lost(&self, partitions: &[PartitionId]) {
+        let mut live = self.lock();
+        for id in partitions {
+            if let Some(pipeline) = live.remove(id) {
+                tracing::warn!(partition = %id, "partition lost; uncommitted work dropped, the new owner re-reads it");
+                pipeline.abandon();
+            }
+        }
+    }
+}
+
+fn add_counts(total: &mut RouteCounts, more: &RouteCounts) {
+    total.records += more.records;
+    total.events += more.events;
+    total.duplicates += more.duplicates;
+    total.dead_letters += more.dead_letters;
+    total.too_late += more.too_late;
+    total.unknown_types += more.unknown_types;
+}
+
+/// Runs until SIGINT/SIGTERM (`stop`), or until drained with `until_idle`.
+pub fn run(job: KafkaRun, clock: Arc<dyn Clock>, stop: Arc<AtomicBool>) -> anyhow::Result<KafkaSummary> {
+    let started = Instant::now();
+    let redactor = Redactor::new(&job.redaction).context("redaction settings")?;
+    let stage = DecodeStage::new(DecodeLimits { max_event_bytes: job.limits.max_event_bytes }, redactor);
+    let partitions = Arc::new(Partitions {
+        job: PartitionJob {
+            pipeline: job.pipeline.clone(),
+            lake: job.lake.clone(),
+            session: job.session.clone(),
+            lake_files: job.lake_files.clone(),
+        },
+        clock: Arc::clone(&clock),
+        live: Mutex::new(BTreeMap::new()),
+        retired: Mutex::new(KafkaSummary::default()),
+        failure: Mutex::new(None),
+        run_counter: AtomicU64::new(0),
+        run_base: format!("{}-{}", clock.now().micros(), std::process::id()),
+        seen: Mutex::new(Default::default()),
+    });
+    let dead_letter_producer = match &job.dead_letter_topic {
+        Some(topic) => Some(DeadLetterProducer::new(&job.kafka.brokers, topic, &job.kafka.properties)?),
+        None => None,
+    };
+    let handler: Arc<dyn PartitionHandler> = partitions.clone();
+    let source = KafkaSource::new(&job.kafka, handler, Arc::clone(&clock))?;
+    let mut commits = 0u64;
+    let mut last_commit = Instant::now();
+    let mut idle_since: Option<Instant> = None;
+
+    let outcome: anyhow::Result<()> = loop {
+        if stop.load(Ordering::Relaxed) {
+            tracing::info!("stop requested: committing");
+            break Ok(());
+        }
+        let batch = match poll_batch(&source, job.retry_budget) {
+            Ok(batch) => batch,
+            Err(error) => break Err(error),
+        };
+        if let Some(error) = partitions.take_failure() {
+            break Err(error);
+        }
+        if !batch.is_empty() {
+            idle_since = None;
+            if let Err(error) = route_batch(&partitions, &stage, batch, job.workers, dead_letter_producer.as_ref()) {
+                break Err(error);
+            }
+        } else if idle_since.is_none() {
+            idle_since = Some(Instant::now());
+        }
+        if last_commit.elapsed() >= job.commit_interval {
+            match commit_and_hint(&partitions, &source, dead_letter_producer.as_ref()) {
+                Ok(n) => commits += n,
+                Err(error) => break Err(error),
+            }
+            last_commit = Instant::now();
+        }
+        if job.until_idle && idle_since.is_some_and(|t| t.elapsed() >= POLL_WAIT * 3) {
+            let assigned = !partitions.lock().is_empty();
+            match source.drained() {
+                Ok(true) if assigned => {
+                    let now = clock.now();
+                    let finished: anyhow::Result<()> =
+                        partitions.lock().values_mut().try_for_each(|pipeline| pipeline.finish(now));
+                    break finished;
+                }
+                Ok(_) => {}
+                Err(error) if error.class() == convolens_core::ErrorClass::Retry => {
+                    if let Err(unreachable) = source.check_reachable(job.retry_budget) {
+                        break Err(exit::environment(unreachable.to_string()));
+                    }
+                }
+                Err(error) => break Err(error.into()),
+            }
+        }
+    };
+    // Whatever ended the loop, commit what was routed: a clean stop loses nothing and a
+    // failed commit leaves the last good one in place.
+    let final_commit = commit_and_hint(&partitions, &source, dead_letter_producer.as_ref());
+    outcome?;
+    commits += final_commit?;
+    if let Some(producer) = &dead_letter_producer {
+        producer.flush(Duration::from_secs(30))?;
+    }
+    let mut summary = *partitions.retired.lock().unwrap_or_else(|p| p.into_inner());
+    for pipeline in partitions.lock().values() {
+        add_counts(&mut summary.routed, &pipeline.counts);
+        summary.conversations += pipeline.conversations;
+    }
+    summary.partitions = partitions.seen.lock().unwrap_or_else(|p| p.into_inner()).len();
+    summary.commits += commits;
+    summary.elapsed = started.elapsed();
+    Ok(summary)
+}
+
+/// Takes what the consumer has ready, up to `MAX_BATCH` records.
+fn poll_batch(source: &KafkaSource, retry_budget: Duration) -> anyhow::Result<Vec<KafkaRecord>> {
+    let mut batch = Vec::new();
+    while batch.len() < MAX_BATCH {
+        let wait = if batch.is_empty() { POLL_WAIT } else { Duration::ZERO };
+        match source.poll(wait) {
+            Ok(Some(record)) => batch.push(record),
+            Ok(None) => break,
+            Err(error) if error.class() == convolens_core::ErrorClass::Retry => {
+                if let Err(unreachable) = source.check_reachable(retry_budget) {
+                    return Err(exit::environment(unreachable.to_string()));
+                }
+                break;
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Ok(batch)
+}
+
+/// Decodes a batch on `workers` threads, then routes it partition by partition in offset
+/// order.
+fn route_batch(
+    partitions: &Partitions,
+    stage: &DecodeStage,
+    batch: Vec<KafkaRecord>,
+    workers: usize,
+    dead_letter_producer: Option<&DeadLetterProducer>,
+) -> anyhow::Result<()> {
+    let records: Vec<_> = batch.into_iter().map(|r| (r.key, r.record)).collect();
+    let chunk = records.len().div_ceil(workers.max(1)).max(1);
+    let mut decoded: Vec<(Option<Vec<u8>>, PartitionId, i64, Decoded)> = Vec::with_capacity(records.len());
+    let mut chunks: Vec<Vec<_>> = Vec::new();
+    let mut records = records;
+    while !records.is_empty() {
+        let rest = records.split_off(chunk.min(records.len()));
+        chunks.push(std::mem::replace(&mut records, rest));
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|part| {
+                scope.spawn(move || {
+                    part.into_iter()
+                        .filter_map(|(key, record)| {
+                            let (id, offset) = match &record.position {
+                                SourcePosition::Kafka { topic, partition, offset } => {
+                                    (PartitionId::new(topic.as_ref(), *partition), *offset)
+                                }
+                                SourcePosition::File { .. } => return None,
+                            };
+                            Some((key, id, offset, stage.decode(record)))
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for handle in handles {
+            match handle.join() {
+                Ok(part) => decoded.extend(part),
+                Err(_) => return Err(anyhow!("decoder thread panicked")),
+            }
+        }
+        Ok(())
+    })?;
+    let mut by_partition: BTreeMap<PartitionId, Vec<(i64, Decoded)>> = BTreeMap::new();
+    let mut keys: BTreeMap<(PartitionId, i64), Vec<u8>> = BTreeMap::new();
+    for (key, id, offset, item) in decoded {
+        if let (Some(key), Decoded::Invalid(_)) = (key, &item) {
+            keys.insert((id.clone(), offset), key);
+        }
+        by_partition.entry(id).or_default().push((offset, item));
+    }
+    let now = partitions.clock.now();
+    let mut live = partitions.lock();
+    for (id, records) in by_partition {
+        // A partition revoked since these records were fetched: its new owner reads them.
+        let Some(pipeline) = live.get_mut(&id) else { continue };
+        let routed = pipeline.route(records, now)?;
+        if let Some(producer) = dead_letter_producer {
+            for letter in &routed.dead_letters {
+                send_dead_letter(producer, letter, &keys);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn send_dead_letter(producer: &DeadLetterProducer, letter: &DeadLetter, keys: &BTreeMap<(PartitionId, i64), Vec<u8>>) {
+    let key = match &letter.position {
+        SourcePosition::Kafka { topic, partition, offset } => {
+            keys.get(&(PartitionId::new(topic.as_ref(), *partition), *offset)).map(Vec::as_slice)
+        }
+        SourcePosition::File { .. } => None,
+    };
+    if let Err(error) = producer.send(letter, key) {
+        tracing::warn!(%error, position = %letter.position, "dead letter not sent to the dead-letter topic (it is in the lake)");
+    }
+}
+
+fn commit_and_hint(
+    partitions: &Partitions,
+    source: &KafkaSource,
+    dead_letter_producer: Option<&DeadLetterProducer>,
+) -> anyhow::Result<u64> {
+    let (offsets, commits) = partitions.commit_all()?;
+    source.commit_hint(&offsets);
+    if let Some(producer) = dead_letter_producer {
+        producer.flush(Duration::from_secs(10))?;
+    }
+    Ok(commits)
+}

@@ -1,0 +1,9 @@
+//! Pipeline runners: wire sources, the pure transforms and the lake sink together.
+//!
+//! - [`file`]: NDJSON replay (`convolens ingest`), multi-threaded, bounded memory.
+//! - [`stages`]: the per-record work shared by every runner (decode, redact, route).
+
+pub mod file;
+pub mod kafka;
+mod partition;
+pub mod stages;

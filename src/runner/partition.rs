@@ -1,0 +1,164 @@
+//! One assigned Kafka partition's pipeline: its own processor, staged lake writer and
+//! commit log, so that a partition's offsets, files and state are committed together
+//! and can move to another process whole.
+
+use std::path::Path;
+
+use anyhow::Context;
+use convolens_core::spec::{LakeFileSettings, SessionSettings};
+use convolens_core::{ConversationFacts, DeadLetter, Timestamp};
+use convolens_ingest::kafka::PartitionId;
+use convolens_sinks::commit::CommitLog;
+use convolens_sinks::{LakeWriter, LandedEvent};
+use convolens_transforms::processor::Processor;
+
+use super::stages::{Decoded, RouteCounts, RouteStage, Routed};
+
+pub struct PartitionPipeline {
+    pub id: PartitionId,
+    route: RouteStage,
+    writer: LakeWriter,
+    log: CommitLog,
+    /// Offset after the last record routed (what the next commit records).
+    next_offset: Option<i64>,
+    /// Offset recorded by the last commit (where a new owner would resume).
+    committed_offset: Option<i64>,
+    /// Something was routed since the last commit.
+    dirty: bool,
+    /// Counts carried over to the run summary when the partition is committed and dropped.
+    pub counts: RouteCounts,
+    /// Distinct conversations whose first version was written.
+    pub conversations: u64,
+}
+
+/// What routing a batch produced that goes beyond the lake (the dead-letter topic).
+pub struct RoutedBatch {
+    pub dead_letters: Vec<DeadLetter>,
+}
+
+impl PartitionPipeline {
+    /// Recovers the partition from its commit log (finishing an interrupted commit) and
+    /// restores the processor state of the last commit.
+    pub fn open(
+        lake: &Path,
+        pipeline: &str,
+        id: PartitionId,
+        session: &SessionSettings,
+        lake_files: &LakeFileSettings,
+        run: &str,
+    ) -> anyhow::Result<Self> {
+        let mut log = CommitLog::new(lake, pipeline, &id.topic, id.partition)?;
+        let committed = log.recover().with_context(|| format!("recovering partition {id}"))?;
+        let (processor, committed_offset) = match committed {
+            Some(c) => (decode_state(&c.state).with_context(|| format!("state of partition {id}"))?, Some(c.next_offset)),
+            None => (Processor::new(session.clone()), None),
+        };
+        let prefix = log.staged_file_prefix(run)?;
+        let writer = LakeWriter::create_staged(lake, lake_files, &prefix)?;
+        tracing::info!(partition = %id, resume_at = ?committed_offset, "partition assigned");
+        Ok(PartitionPipeline {
+            id,
+            route: RouteStage::new(processor),
+            writer,
+            log,
+            next_offset: committed_offset,
+            committed_offset,
+            dirty: false,
+            counts: RouteCounts::default(),
+            conversations: 0,
+        })
+    }
+
+    pub fn resume_offset(&self) -> Option<i64> {
+        self.committed_offset
+    }
+
+    /// Routes decoded records of this partition (in offset order) into the staged writer.
+    pub fn route(&mut self, records: Vec<(i64, Decoded)>, now: Timestamp) -> anyhow::Result<RoutedBatch> {
+        let mut routed = Routed::default();
+        for (offset, decoded) in records {
+            if self.next_offset.is_some_and(|next| offset < next) {
+                // Already covered by a commit (a redelivery after a seek); never count twice.
+                continue;
+            }
+            self.route.route(decoded, &mut routed);
+            self.next_offset = Some(offset + 1);
+            self.dirty = true;
+        }
+        let facts = self.route.processor.drain_facts();
+        self.write(&routed.events, &facts, &routed.dead_letters, now)?;
+        self.counts = self.route.counts;
+        Ok(RoutedBatch { dead_letters: routed.dead_letters })
+    }
+
+    /// End of a finite run: closes every open conversation (METRICS §1).
+    pub fn finish(&mut self, now: Timestamp) -> anyhow::Result<()> {
+        let facts = self.route.processor.finish();
+        if !facts.is_empty() {
+            self.dirty = true;
+        }
+        self.write(&[], &facts, &[], now)
+    }
+
+    fn write(
+        &mut self,
+        events: &[LandedEvent],
+        facts: &[ConversationFacts],
+        dead_letters: &[DeadLetter],
+        now: Timestamp,
+    ) -> anyhow::Result<()> {
+        self.conversations += facts.iter().filter(|f| f.version == 1).count() as u64;
+        self.writer.write_events(events, now)?;
+        self.writer.write_facts(facts, now)?;
+        self.writer.write_dead_letters(dead_letters, now)?;
+        Ok(())
+    }
+
+    /// Commits files, offset and state together. Returns the committed offset, if any.
+    pub fn commit(&mut self, now: Timestamp) -> anyhow::Result<Option<i64>> {
+        let Some(next_offset) = self.next_offset else { return Ok(None) };
+        if !self.dirty {
+            return Ok(self.committed_offset);
+        }
+        self.writer.flush()?;
+        let staged = self.writer.take_staged();
+        let state = encode_state(&self.route.processor)?;
+        match self.log.commit(&staged, next_offset, &state, now) {
+            Ok(outcome) => {
+                tracing::debug!(partition = %self.id, seq = outcome.seq, next_offset, files = outcome.published.len(), "committed");
+                self.committed_offset = Some(next_offset);
+                self.dirty = false;
+                Ok(Some(next_offset))
+            }
+            Err(error) => {
+                // Another process may own the partition now: forget this work; the owner
+                // (or our own restart) re-reads it from the last commit.
+                if let Err(abort) = self.log.abort(&staged) {
+                    tracing::warn!(partition = %self.id, %abort, "could not delete staged files");
+                }
+                Err(error).with_context(|| format!("committing partition {}", self.id))
+            }
+        }
+    }
+
+    /// Drops uncommitted work (partition lost to another consumer).
+    pub fn abandon(mut self) {
+        if self.writer.flush().is_ok() {
+            let staged = self.writer.take_staged();
+            if let Err(error) = self.log.abort(&staged) {
+                tracing::warn!(partition = %self.id, %error, "could not delete staged files of a lost partition");
+            }
+        }
+    }
+}
+
+/// Processor state as stored in the commit log: zstd-compressed JSON.
+fn encode_state(processor: &Processor) -> anyhow::Result<Vec<u8>> {
+    let json = serde_json::to_vec(processor).context("serialising processor state")?;
+    zstd::encode_all(&json[..], 3).context("compressing processor state")
+}
+
+fn decode_state(bytes: &[u8]) -> anyhow::Result<Processor> {
+    let json = zstd::decode_all(bytes).context("decompressing processor state")?;
+    serde_json::from_slice(&json).context("reading processor state")
+}
