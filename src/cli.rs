@@ -7,7 +7,11 @@ use clap::{Args, Parser, Subcommand};
 use crate::query::OutputFormat;
 
 #[derive(Debug, Parser)]
-#[command(name = "convolens", version, about = "Streaming analytics for AI customer support: conversation events to an exact Parquet lake with KPI SQL")]
+#[command(
+    name = "convolens",
+    version,
+    about = "Streaming analytics for AI customer support: conversation events to an exact Parquet lake with KPI SQL"
+)]
 pub struct Cli {
     /// Log filter (tracing EnvFilter syntax), e.g. `info` or `convolens=debug`.
     #[arg(long, global = true, env = "CONVOLENS_LOG", default_value = "warn")]

@@ -21,7 +21,10 @@ pub struct Classified {
 }
 
 pub fn environment(message: impl Into<String>) -> anyhow::Error {
-    anyhow::Error::new(Classified { kind: ExitKind::EnvironmentError, message: message.into() })
+    anyhow::Error::new(Classified {
+        kind: ExitKind::EnvironmentError,
+        message: message.into(),
+    })
 }
 
 pub fn classify(error: &anyhow::Error) -> ExitKind {

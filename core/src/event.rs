@@ -65,8 +65,14 @@ pub struct RankedIntent {
 /// The type-specific part of an event.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Payload {
-    ConversationStarted { locale: Option<String>, bot_version: Option<String> },
-    Message { actor: Actor, text: Option<String> },
+    ConversationStarted {
+        locale: Option<String>,
+        bot_version: Option<String>,
+    },
+    Message {
+        actor: Actor,
+        text: Option<String>,
+    },
     IntentPredicted {
         intent: String,
         confidence: f64,
@@ -76,18 +82,51 @@ pub enum Payload {
         ranking: Option<Vec<RankedIntent>>,
         embedding: Option<Vec<f32>>,
     },
-    ToolCall { tool: String, latency_ms: Option<f64>, ok: Option<bool> },
-    KbLookup { hit: bool, article_id: Option<String>, score: Option<f64>, query: Option<String> },
-    HandoffRequested { reason: HandoffReason, queue: Option<String> },
-    AgentAssigned { agent_id: String },
-    HoldStarted { agent_id: Option<String> },
-    HoldEnded { agent_id: Option<String> },
-    AgentReleased { agent_id: Option<String> },
-    WrapupCompleted { agent_id: Option<String> },
+    ToolCall {
+        tool: String,
+        latency_ms: Option<f64>,
+        ok: Option<bool>,
+    },
+    KbLookup {
+        hit: bool,
+        article_id: Option<String>,
+        score: Option<f64>,
+        query: Option<String>,
+    },
+    HandoffRequested {
+        reason: HandoffReason,
+        queue: Option<String>,
+    },
+    AgentAssigned {
+        agent_id: String,
+    },
+    HoldStarted {
+        agent_id: Option<String>,
+    },
+    HoldEnded {
+        agent_id: Option<String>,
+    },
+    AgentReleased {
+        agent_id: Option<String>,
+    },
+    WrapupCompleted {
+        agent_id: Option<String>,
+    },
     QueueAbandoned,
-    ConversationEnded { disposition: Disposition, ended_by: Option<EndedBy> },
-    CsatSubmitted { score: u8, scale: u8, comment: Option<String> },
-    IntentLabeled { prediction_event_id: String, true_intent: String, labeler: Option<String> },
+    ConversationEnded {
+        disposition: Disposition,
+        ended_by: Option<EndedBy>,
+    },
+    CsatSubmitted {
+        score: u8,
+        scale: u8,
+        comment: Option<String>,
+    },
+    IntentLabeled {
+        prediction_event_id: String,
+        true_intent: String,
+        labeler: Option<String>,
+    },
     /// An `event_type` this build does not know: landed and counted, ignored by facts.
     Unknown,
 }

@@ -11,12 +11,19 @@ pub enum SourcePosition {
     /// A line of an NDJSON file (1-based); `-` is standard input.
     File { path: Arc<str>, line: u64 },
     /// A Kafka message.
-    Kafka { topic: Arc<str>, partition: i32, offset: i64 },
+    Kafka {
+        topic: Arc<str>,
+        partition: i32,
+        offset: i64,
+    },
 }
 
 impl SourcePosition {
     pub fn file(path: &Arc<str>, line: u64) -> Self {
-        SourcePosition::File { path: Arc::clone(path), line }
+        SourcePosition::File {
+            path: Arc::clone(path),
+            line,
+        }
     }
 }
 
@@ -24,7 +31,11 @@ impl fmt::Display for SourcePosition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SourcePosition::File { path, line } => write!(f, "{path}:{line}"),
-            SourcePosition::Kafka { topic, partition, offset } => write!(f, "{topic}/{partition}@{offset}"),
+            SourcePosition::Kafka {
+                topic,
+                partition,
+                offset,
+            } => write!(f, "{topic}/{partition}@{offset}"),
         }
     }
 }

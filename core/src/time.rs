@@ -130,7 +130,10 @@ mod tests {
 
     #[test]
     fn rfc3339_is_utc_with_micros() {
-        assert_eq!(Timestamp::from_millis(1_763_632_800_123).to_rfc3339(), "2025-11-20T10:00:00.123000Z");
+        assert_eq!(
+            Timestamp::from_millis(1_763_632_800_123).to_rfc3339(),
+            "2025-11-20T10:00:00.123000Z"
+        );
     }
 
     #[test]

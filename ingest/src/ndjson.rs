@@ -50,7 +50,10 @@ impl NdjsonReader {
     /// Opens `path` (`-` for standard input); `.gz` and `.zst` are decompressed.
     pub fn open(path: &str, max_record_bytes: usize, clock: Arc<dyn Clock>) -> Result<Self, IngestError> {
         let bytes_read = Arc::new(AtomicU64::new(0));
-        let open_error = |source| IngestError::Open { path: path.to_string(), source };
+        let open_error = |source| IngestError::Open {
+            path: path.to_string(),
+            source,
+        };
         let (raw, total_bytes): (Box<dyn Read + Send>, Option<u64>) = if path == "-" {
             (Box::new(io::stdin()), None)
         } else {
@@ -58,9 +61,18 @@ impl NdjsonReader {
             let len = file.metadata().ok().map(|m| m.len());
             (Box::new(file), len)
         };
-        let counted = BufReader::with_capacity(256 * 1024, CountingReader { inner: raw, count: Arc::clone(&bytes_read) });
+        let counted = BufReader::with_capacity(
+            256 * 1024,
+            CountingReader {
+                inner: raw,
+                count: Arc::clone(&bytes_read),
+            },
+        );
         let reader: Box<dyn BufRead + Send> = if path.ends_with(".gz") {
-            Box::new(BufReader::with_capacity(256 * 1024, flate2::bufread::MultiGzDecoder::new(counted)))
+            Box::new(BufReader::with_capacity(
+                256 * 1024,
+                flate2::bufread::MultiGzDecoder::new(counted),
+            ))
         } else if path.ends_with(".zst") {
             let decoder = zstd::stream::read::Decoder::with_buffer(counted).map_err(open_error)?;
             Box::new(BufReader::with_capacity(256 * 1024, decoder))
@@ -101,7 +113,9 @@ impl NdjsonReader {
         let mut buf = Vec::new();
         while added < max {
             buf.clear();
-            let Some(full_len) = self.read_line(&mut buf)? else { break };
+            let Some(full_len) = self.read_line(&mut buf)? else {
+                break;
+            };
             self.line += 1;
             if buf.iter().all(u8::is_ascii_whitespace) && full_len == buf.len() {
                 self.blank_lines += 1;
@@ -112,12 +126,19 @@ impl NdjsonReader {
             if full_len > self.max_record_bytes {
                 out.push(ReadItem::Oversized(DeadLetter {
                     raw: std::mem::take(&mut buf),
-                    reason: InvalidReason::TooLarge { bytes: full_len, limit: self.max_record_bytes },
+                    reason: InvalidReason::TooLarge {
+                        bytes: full_len,
+                        limit: self.max_record_bytes,
+                    },
                     position,
                     received_at,
                 }));
             } else {
-                out.push(ReadItem::Record(RawRecord { bytes: buf.clone(), position, received_at }));
+                out.push(ReadItem::Record(RawRecord {
+                    bytes: buf.clone(),
+                    position,
+                    received_at,
+                }));
             }
             added += 1;
         }
@@ -134,7 +155,11 @@ impl NdjsonReader {
                 Ok(bytes) => bytes,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(source) => {
-                    return Err(IngestError::Read { path: self.label.to_string(), line: self.line + 1, source });
+                    return Err(IngestError::Read {
+                        path: self.label.to_string(),
+                        line: self.line + 1,
+                        source,
+                    });
                 }
             };
             if available.is_empty() {
@@ -205,7 +230,11 @@ mod tests {
         let items = read_all(path.to_str().expect("utf8 path"), 1024);
         assert_eq!(
             lines_of(&items),
-            vec![(1, b"{\"a\":1}".to_vec()), (4, b"{\"b\":2}".to_vec()), (5, b"{\"c\":3}".to_vec())]
+            vec![
+                (1, b"{\"a\":1}".to_vec()),
+                (4, b"{\"b\":2}".to_vec()),
+                (5, b"{\"c\":3}".to_vec())
+            ]
         );
     }
 
@@ -220,7 +249,13 @@ mod tests {
         match &items[0] {
             ReadItem::Oversized(d) => {
                 assert_eq!(d.raw.len(), 100);
-                assert_eq!(d.reason, InvalidReason::TooLarge { bytes: 10_000, limit: 100 });
+                assert_eq!(
+                    d.reason,
+                    InvalidReason::TooLarge {
+                        bytes: 10_000,
+                        limit: 100
+                    }
+                );
             }
             other => panic!("expected oversized, got {other:?}"),
         }
@@ -239,7 +274,10 @@ mod tests {
         std::fs::write(&zst, zstd::encode_all(&body[..], 3).expect("zstd")).expect("write");
         for path in [gz, zst] {
             let items = read_all(path.to_str().expect("utf8 path"), 1024);
-            assert_eq!(lines_of(&items), vec![(1, b"{\"a\":1}".to_vec()), (2, b"{\"b\":2}".to_vec())]);
+            assert_eq!(
+                lines_of(&items),
+                vec![(1, b"{\"a\":1}".to_vec()), (2, b"{\"b\":2}".to_vec())]
+            );
         }
     }
 

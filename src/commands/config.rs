@@ -19,7 +19,11 @@ pub fn pick<'a>(config: &'a Config, name: Option<&str>, path: &Path) -> anyhow::
             Some(pipeline) => Ok(pipeline),
             None => {
                 let known: Vec<&str> = config.pipelines.iter().map(|p| p.name.as_str()).collect();
-                bail!("no pipeline `{name}` in {} (it has: {})", path.display(), known.join(", "))
+                bail!(
+                    "no pipeline `{name}` in {} (it has: {})",
+                    path.display(),
+                    known.join(", ")
+                )
             }
         },
         None => match config.pipelines.first() {

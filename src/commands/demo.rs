@@ -40,12 +40,18 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
         cluster.bootstrap_servers()
     );
 
-    let generator_config =
-        GeneratorConfig { seed: args.seed, conversations: args.conversations, ..GeneratorConfig::default() };
+    let generator_config = GeneratorConfig {
+        seed: args.seed,
+        conversations: args.conversations,
+        ..GeneratorConfig::default()
+    };
     let generator = Generator::new(generator_config)?;
     let lines = generator.map(|line| (line.key.map(String::into_bytes), line.bytes));
     let produced = produce_lines(cluster.bootstrap_servers(), &topic, lines, &BTreeMap::new())?;
-    eprintln!("produced a generated day of support traffic: {produced} messages ({} conversations)", args.conversations);
+    eprintln!(
+        "produced a generated day of support traffic: {produced} messages ({} conversations)",
+        args.conversations
+    );
 
     let settings = KafkaSettings {
         brokers: cluster.bootstrap_servers().to_string(),
@@ -57,7 +63,11 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
     let mut job = run::kafka_job(&pipeline, settings, args.lake.clone(), true);
     // The mock cluster has no dead-letter topic; dead letters are in the lake.
     job.dead_letter_topic = None;
-    let summary = run_kafka(job, Arc::new(SystemClock) as Arc<dyn Clock>, Arc::new(AtomicBool::new(false)))?;
+    let summary = run_kafka(
+        job,
+        Arc::new(SystemClock) as Arc<dyn Clock>,
+        Arc::new(AtomicBool::new(false)),
+    )?;
     eprintln!("pipeline {}: {}", pipeline.name, summary.one_line());
     drop(cluster);
     print_results(&args.lake)
@@ -115,15 +125,22 @@ fn prepare_lake(lake: &Path) -> anyhow::Result<()> {
         let is_previous_demo = lake.join(DEMO_MARKER).exists();
         let is_empty = std::fs::read_dir(lake).map(|mut d| d.next().is_none()).unwrap_or(false);
         if !is_previous_demo && !is_empty {
-            bail!("{} exists and is not a demo lake; choose another --lake", lake.display());
+            bail!(
+                "{} exists and is not a demo lake; choose another --lake",
+                lake.display()
+            );
         }
         if is_previous_demo {
-            std::fs::remove_dir_all(lake).with_context(|| format!("removing the previous demo lake {}", lake.display()))?;
+            std::fs::remove_dir_all(lake)
+                .with_context(|| format!("removing the previous demo lake {}", lake.display()))?;
         }
     }
     std::fs::create_dir_all(lake).with_context(|| format!("creating {}", lake.display()))?;
-    std::fs::write(lake.join(DEMO_MARKER), b"created by `convolens demo`; the next demo replaces this directory\n")
-        .context("marking the demo lake")?;
+    std::fs::write(
+        lake.join(DEMO_MARKER),
+        b"created by `convolens demo`; the next demo replaces this directory\n",
+    )
+    .context("marking the demo lake")?;
     Ok(())
 }
 

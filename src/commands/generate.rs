@@ -30,9 +30,9 @@ pub fn config_from_args(args: &GenerateArgs) -> anyhow::Result<GeneratorConfig> 
     }
     let span = Duration::from_secs_f64(args.days * 86_400.0);
     let drift = match args.drift_from {
-        Some(fraction) if (0.0..=1.0).contains(&fraction) => {
-            Some(DriftInjection::starting_at(start.saturating_add(span.mul_f64(fraction))))
-        }
+        Some(fraction) if (0.0..=1.0).contains(&fraction) => Some(DriftInjection::starting_at(
+            start.saturating_add(span.mul_f64(fraction)),
+        )),
         Some(fraction) => bail!("--drift-from must be in [0, 1], got {fraction}"),
         None => None,
     };

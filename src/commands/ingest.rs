@@ -13,7 +13,10 @@ use crate::runner::file::{FileIngest, ingest as run_ingest};
 
 pub fn ingest(args: IngestArgs) -> anyhow::Result<()> {
     let default_config = Path::new("pipelines.yaml");
-    let config_path = args.config.as_deref().or(default_config.exists().then_some(default_config));
+    let config_path = args
+        .config
+        .as_deref()
+        .or(default_config.exists().then_some(default_config));
     let (session, limits, redaction, lake_files) = match config_path {
         Some(path) => {
             let config = config::load(path)?;
@@ -25,9 +28,16 @@ pub fn ingest(args: IngestArgs) -> anyhow::Result<()> {
                 pipeline.lake_files.clone(),
             )
         }
-        None => (SessionSettings::default(), Limits::default(), RedactionSettings::default(), LakeFileSettings::default()),
+        None => (
+            SessionSettings::default(),
+            Limits::default(),
+            RedactionSettings::default(),
+            LakeFileSettings::default(),
+        ),
     };
-    let workers = args.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let workers = args
+        .workers
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let job = FileIngest {
         inputs: args.input,
         lake: args.lake,

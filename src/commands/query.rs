@@ -11,7 +11,9 @@ use crate::query::{LakeSession, write_batches};
 pub fn query(args: QueryArgs) -> anyhow::Result<()> {
     let sql = if args.sql == "-" {
         let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text).context("reading SQL from stdin")?;
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("reading SQL from stdin")?;
         text
     } else {
         args.sql

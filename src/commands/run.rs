@@ -74,7 +74,6 @@ pub fn kafka_job(pipeline: &Pipeline, kafka: KafkaSettings, lake: std::path::Pat
     }
 }
 
-
 fn workers() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
 }
@@ -84,7 +83,9 @@ fn stop_on_signal() -> Arc<AtomicBool> {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
     let spawned = std::thread::Builder::new().name("signals".into()).spawn(move || {
-        let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+            return;
+        };
         runtime.block_on(async {
             let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
                 Ok(signal) => signal,

@@ -16,7 +16,12 @@ pub fn validate(args: ValidateArgs) -> anyhow::Result<()> {
     match compile_str(&text, &path, &|name| std::env::var(name).ok()) {
         Ok(config) => {
             let names: Vec<&str> = config.pipelines.iter().map(|p| p.name.as_str()).collect();
-            println!("{path}: ok ({} pipeline{}: {})", names.len(), if names.len() == 1 { "" } else { "s" }, names.join(", "));
+            println!(
+                "{path}: ok ({} pipeline{}: {})",
+                names.len(),
+                if names.len() == 1 { "" } else { "s" },
+                names.join(", ")
+            );
             Ok(())
         }
         Err(errors) => {

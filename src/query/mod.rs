@@ -44,25 +44,35 @@ impl LakeSession {
         let ctx = SessionContext::new_with_config(config);
         for table in Table::ALL {
             let dir = table.dir(lake);
-            std::fs::create_dir_all(&dir)
-                .map_err(|e| QueryError::Setup(DataFusionError::External(Box::new(e))))?;
+            std::fs::create_dir_all(&dir).map_err(|e| QueryError::Setup(DataFusionError::External(Box::new(e))))?;
             let url = ListingTableUrl::parse(format!("{}/", dir.display())).map_err(QueryError::Setup)?;
             let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
                 .with_file_extension(".parquet")
                 .with_table_partition_cols(vec![("date".to_string(), DataType::Date32)]);
-            let config = ListingTableConfig::new(url).with_listing_options(options).with_schema(table.schema());
+            let config = ListingTableConfig::new(url)
+                .with_listing_options(options)
+                .with_schema(table.schema());
             let listing = ListingTable::try_new(config).map_err(QueryError::Setup)?;
-            ctx.register_table(table.name(), Arc::new(listing)).map_err(QueryError::Setup)?;
+            ctx.register_table(table.name(), Arc::new(listing))
+                .map_err(QueryError::Setup)?;
         }
         for (_, ddl) in views::all() {
-            ctx.sql(&ddl).await.map_err(QueryError::Setup)?.collect().await.map_err(QueryError::Setup)?;
+            ctx.sql(&ddl)
+                .await
+                .map_err(QueryError::Setup)?
+                .collect()
+                .await
+                .map_err(QueryError::Setup)?;
         }
         Ok(LakeSession { ctx })
     }
 
     /// Runs one read-only statement. DDL, DML (INSERT, COPY, …) and SET are refused.
     pub async fn query(&self, sql: &str) -> Result<Vec<RecordBatch>, QueryError> {
-        let options = SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false);
+        let options = SQLOptions::new()
+            .with_allow_ddl(false)
+            .with_allow_dml(false)
+            .with_allow_statements(false);
         let frame = self.ctx.sql_with_options(sql, options).await.map_err(classify)?;
         frame.collect().await.map_err(QueryError::Sql)
     }

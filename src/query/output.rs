@@ -91,10 +91,19 @@ fn json_value(array: &dyn Array, row: usize) -> Value {
             .map_or(Value::Null, |d| Value::String(d.format("%Y-%m-%d").to_string())),
         DataType::Timestamp(unit, _) => {
             let micros = match unit {
-                TimeUnit::Second => array.as_primitive::<TimestampSecondType>().value(row).saturating_mul(1_000_000),
-                TimeUnit::Millisecond => array.as_primitive::<TimestampMillisecondType>().value(row).saturating_mul(1000),
+                TimeUnit::Second => array
+                    .as_primitive::<TimestampSecondType>()
+                    .value(row)
+                    .saturating_mul(1_000_000),
+                TimeUnit::Millisecond => array
+                    .as_primitive::<TimestampMillisecondType>()
+                    .value(row)
+                    .saturating_mul(1000),
                 TimeUnit::Microsecond => array.as_primitive::<TimestampMicrosecondType>().value(row),
-                TimeUnit::Nanosecond => array.as_primitive::<TimestampNanosecondType>().value(row).div_euclid(1000),
+                TimeUnit::Nanosecond => array
+                    .as_primitive::<TimestampNanosecondType>()
+                    .value(row)
+                    .div_euclid(1000),
             };
             timestamp_micros_to_string(micros)
         }
@@ -125,14 +134,21 @@ fn csv_field(value: &Value) -> String {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
-    if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text }
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
 }
 
 fn write_csv(batches: &[RecordBatch], out: &mut impl Write) -> anyhow::Result<()> {
     let Some(first) = batches.first() else { return Ok(()) };
     let schema = first.schema();
-    let header: Vec<String> =
-        schema.fields().iter().map(|f| csv_field(&Value::String(f.name().clone()))).collect();
+    let header: Vec<String> = schema
+        .fields()
+        .iter()
+        .map(|f| csv_field(&Value::String(f.name().clone())))
+        .collect();
     writeln!(out, "{}", header.join(","))?;
     for batch in batches {
         for row in batch_rows(batch) {

@@ -93,7 +93,11 @@ pub fn all() -> Vec<(&'static str, String)> {
         ("conversation_facts", CONVERSATION_FACTS.to_string()),
         (
             "kpi_daily",
-            kpi_view("kpi_daily", &format!("{day} AS day, tenant_id, channel"), &format!("{day}, tenant_id, channel")),
+            kpi_view(
+                "kpi_daily",
+                &format!("{day} AS day, tenant_id, channel"),
+                &format!("{day}, tenant_id, channel"),
+            ),
         ),
         (
             "kpi_hourly",

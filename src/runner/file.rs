@@ -57,7 +57,11 @@ pub struct IngestSummary {
 
 impl IngestSummary {
     pub fn one_line(&self) -> String {
-        let blank = if self.blank_lines > 0 { format!(" ({} blank skipped)", self.blank_lines) } else { String::new() };
+        let blank = if self.blank_lines > 0 {
+            format!(" ({} blank skipped)", self.blank_lines)
+        } else {
+            String::new()
+        };
         format!(
             "ingested {} lines{blank}: {} events, {} duplicates, {} dead letters, {} conversations ({} fact rows, {} files) in {:.2}s",
             self.lines,
@@ -96,7 +100,12 @@ struct ReaderTotals {
 pub fn ingest(job: FileIngest, clock: Arc<dyn Clock>) -> anyhow::Result<IngestSummary> {
     let started = Instant::now();
     let redactor = Redactor::new(&job.redaction).context("redaction settings")?;
-    let stage = Arc::new(DecodeStage::new(DecodeLimits { max_event_bytes: job.limits.max_event_bytes }, redactor));
+    let stage = Arc::new(DecodeStage::new(
+        DecodeLimits {
+            max_event_bytes: job.limits.max_event_bytes,
+        },
+        redactor,
+    ));
     let file_prefix = format!("{}-{}", clock.now().micros(), std::process::id());
     let writer = LakeWriter::create(&job.lake, &job.lake_files, &file_prefix)
         .with_context(|| format!("creating lake at {}", job.lake.display()))?;
@@ -107,7 +116,13 @@ pub fn ingest(job: FileIngest, clock: Arc<dyn Clock>) -> anyhow::Result<IngestSu
     let (write_tx, write_rx) = bounded::<WriterMessage>(4);
 
     let progress = job.progress.then(|| progress_bar(&job.inputs));
-    let reader = spawn_reader(job.inputs.clone(), job.limits.max_event_bytes, Arc::clone(&clock), chunk_tx, progress.clone());
+    let reader = spawn_reader(
+        job.inputs.clone(),
+        job.limits.max_event_bytes,
+        Arc::clone(&clock),
+        chunk_tx,
+        progress.clone(),
+    );
     let decoders: Vec<_> = (0..workers)
         .map(|i| {
             let rx = chunk_rx.clone();
@@ -127,7 +142,11 @@ pub fn ingest(job: FileIngest, clock: Arc<dyn Clock>) -> anyhow::Result<IngestSu
         .spawn(move || write_loop(writer, &write_rx, writer_clock.as_ref()))
         .context("spawning writer")?;
 
-    let route_result = route_in_order(&decoded_rx, RouteStage::new(Processor::new(job.session.clone())), &write_tx);
+    let route_result = route_in_order(
+        &decoded_rx,
+        RouteStage::new(Processor::new(job.session.clone())),
+        &write_tx,
+    );
     drop(write_tx);
     // Unblock decoders (and through them the reader) if routing stopped early.
     drop(decoded_rx);
@@ -154,8 +173,16 @@ pub fn ingest(job: FileIngest, clock: Arc<dyn Clock>) -> anyhow::Result<IngestSu
 }
 
 fn progress_bar(inputs: &[String]) -> ProgressBar {
-    let total: u64 = inputs.iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum();
-    let bar = if std::io::stderr().is_terminal() { ProgressBar::new(total) } else { ProgressBar::hidden() };
+    let total: u64 = inputs
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    let bar = if std::io::stderr().is_terminal() {
+        ProgressBar::new(total)
+    } else {
+        ProgressBar::hidden()
+    };
     bar.set_style(
         ProgressStyle::with_template("{spinner} {bytes}/{total_bytes} {bar:30} {bytes_per_sec} eta {eta} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -172,7 +199,10 @@ fn spawn_reader(
 ) -> thread::JoinHandle<anyhow::Result<ReaderTotals>> {
     thread::spawn(move || {
         let mut seq = 0;
-        let mut totals = ReaderTotals { lines: 0, blank_lines: 0 };
+        let mut totals = ReaderTotals {
+            lines: 0,
+            blank_lines: 0,
+        };
         let mut done_bytes = 0;
         for input in &inputs {
             let mut reader = NdjsonReader::open(input, max_record_bytes, Arc::clone(&clock))?;

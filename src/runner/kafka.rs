@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, anyhow};
 use convolens_core::spec::{LakeFileSettings, Limits, RedactionSettings, SessionSettings};
 use convolens_core::{Clock, DeadLetter, SourcePosition};
-use convolens_ingest::kafka::{DeadLetterProducer, KafkaRecord, KafkaSettings, KafkaSource, PartitionHandler, PartitionId};
+use convolens_ingest::kafka::{
+    DeadLetterProducer, KafkaRecord, KafkaSettings, KafkaSource, PartitionHandler, PartitionId,
+};
 use convolens_transforms::decode::DecodeLimits;
 use convolens_transforms::redact::Redactor;
 
@@ -139,7 +141,14 @@ impl PartitionHandler for Partitions {
             .map(|id| {
                 let run = format!("{}-{}", self.run_base, self.run_counter.fetch_add(1, Ordering::Relaxed));
                 let job = &self.job;
-                match PartitionPipeline::open(&job.lake, &job.pipeline, id.clone(), &job.session, &job.lake_files, &run) {
+                match PartitionPipeline::open(
+                    &job.lake,
+                    &job.pipeline,
+                    id.clone(),
+                    &job.session,
+                    &job.lake_files,
+                    &run,
+                ) {
                     Ok(pipeline) => {
                         let offset = pipeline.resume_offset();
                         live.insert(id.clone(), pipeline);
@@ -193,7 +202,12 @@ fn add_counts(total: &mut RouteCounts, more: &RouteCounts) {
 pub fn run(job: KafkaRun, clock: Arc<dyn Clock>, stop: Arc<AtomicBool>) -> anyhow::Result<KafkaSummary> {
     let started = Instant::now();
     let redactor = Redactor::new(&job.redaction).context("redaction settings")?;
-    let stage = DecodeStage::new(DecodeLimits { max_event_bytes: job.limits.max_event_bytes }, redactor);
+    let stage = DecodeStage::new(
+        DecodeLimits {
+            max_event_bytes: job.limits.max_event_bytes,
+        },
+        redactor,
+    );
     let partitions = Arc::new(Partitions {
         job: PartitionJob {
             pipeline: job.pipeline.clone(),
@@ -210,7 +224,11 @@ pub fn run(job: KafkaRun, clock: Arc<dyn Clock>, stop: Arc<AtomicBool>) -> anyho
         seen: Mutex::new(Default::default()),
     });
     let dead_letter_producer = match &job.dead_letter_topic {
-        Some(topic) => Some(DeadLetterProducer::new(&job.kafka.brokers, topic, &job.kafka.properties)?),
+        Some(topic) => Some(DeadLetterProducer::new(
+            &job.kafka.brokers,
+            topic,
+            &job.kafka.properties,
+        )?),
         None => None,
     };
     let handler: Arc<dyn PartitionHandler> = partitions.clone();
@@ -251,8 +269,10 @@ pub fn run(job: KafkaRun, clock: Arc<dyn Clock>, stop: Arc<AtomicBool>) -> anyho
             match source.drained() {
                 Ok(true) if assigned => {
                     let now = clock.now();
-                    let finished: anyhow::Result<()> =
-                        partitions.lock().values_mut().try_for_each(|pipeline| pipeline.finish(now));
+                    let finished: anyhow::Result<()> = partitions
+                        .lock()
+                        .values_mut()
+                        .try_for_each(|pipeline| pipeline.finish(now));
                     break finished;
                 }
                 Ok(_) => {}
@@ -330,9 +350,11 @@ fn route_batch(
                     part.into_iter()
                         .filter_map(|(key, record)| {
                             let (id, offset) = match &record.position {
-                                SourcePosition::Kafka { topic, partition, offset } => {
-                                    (PartitionId::new(topic.as_ref(), *partition), *offset)
-                                }
+                                SourcePosition::Kafka {
+                                    topic,
+                                    partition,
+                                    offset,
+                                } => (PartitionId::new(topic.as_ref(), *partition), *offset),
                                 SourcePosition::File { .. } => return None,
                             };
                             Some((key, id, offset, stage.decode(record)))
@@ -374,9 +396,13 @@ fn route_batch(
 
 fn send_dead_letter(producer: &DeadLetterProducer, letter: &DeadLetter, keys: &BTreeMap<(PartitionId, i64), Vec<u8>>) {
     let key = match &letter.position {
-        SourcePosition::Kafka { topic, partition, offset } => {
-            keys.get(&(PartitionId::new(topic.as_ref(), *partition), *offset)).map(Vec::as_slice)
-        }
+        SourcePosition::Kafka {
+            topic,
+            partition,
+            offset,
+        } => keys
+            .get(&(PartitionId::new(topic.as_ref(), *partition), *offset))
+            .map(Vec::as_slice),
         SourcePosition::File { .. } => None,
     };
     if let Err(error) = producer.send(letter, key) {

@@ -50,7 +50,10 @@ impl PartitionPipeline {
         let mut log = CommitLog::new(lake, pipeline, &id.topic, id.partition)?;
         let committed = log.recover().with_context(|| format!("recovering partition {id}"))?;
         let (processor, committed_offset) = match committed {
-            Some(c) => (decode_state(&c.state).with_context(|| format!("state of partition {id}"))?, Some(c.next_offset)),
+            Some(c) => (
+                decode_state(&c.state).with_context(|| format!("state of partition {id}"))?,
+                Some(c.next_offset),
+            ),
             None => (Processor::new(session.clone()), None),
         };
         let prefix = log.staged_file_prefix(run)?;
@@ -88,7 +91,9 @@ impl PartitionPipeline {
         let facts = self.route.processor.drain_facts();
         self.write(&routed.events, &facts, &routed.dead_letters, now)?;
         self.counts = self.route.counts;
-        Ok(RoutedBatch { dead_letters: routed.dead_letters })
+        Ok(RoutedBatch {
+            dead_letters: routed.dead_letters,
+        })
     }
 
     /// End of a finite run: closes every open conversation (METRICS §1).
@@ -116,7 +121,9 @@ impl PartitionPipeline {
 
     /// Commits files, offset and state together. Returns the committed offset, if any.
     pub fn commit(&mut self, now: Timestamp) -> anyhow::Result<Option<i64>> {
-        let Some(next_offset) = self.next_offset else { return Ok(None) };
+        let Some(next_offset) = self.next_offset else {
+            return Ok(None);
+        };
         if !self.dirty {
             return Ok(self.committed_offset);
         }

@@ -26,13 +26,29 @@ impl DecodeStage {
     }
 
     pub fn decode(&self, record: RawRecord) -> Decoded {
-        let RawRecord { bytes, position, received_at } = record;
+        let RawRecord {
+            bytes,
+            position,
+            received_at,
+        } = record;
         match decode(&bytes, &self.limits) {
             Ok(mut event) => {
                 self.redactor.redact_event(&mut event);
-                Decoded::Valid { event: LandedEvent { event, position, received_at }, raw: bytes }
+                Decoded::Valid {
+                    event: LandedEvent {
+                        event,
+                        position,
+                        received_at,
+                    },
+                    raw: bytes,
+                }
             }
-            Err(reason) => Decoded::Invalid(DeadLetter { raw: bytes, reason, position, received_at }),
+            Err(reason) => Decoded::Invalid(DeadLetter {
+                raw: bytes,
+                reason,
+                position,
+                received_at,
+            }),
         }
     }
 }
@@ -63,7 +79,10 @@ pub struct RouteStage {
 
 impl RouteStage {
     pub fn new(processor: Processor) -> Self {
-        RouteStage { processor, counts: RouteCounts::default() }
+        RouteStage {
+            processor,
+            counts: RouteCounts::default(),
+        }
     }
 
     pub fn route(&mut self, decoded: Decoded, out: &mut Routed) {
@@ -74,21 +93,30 @@ impl RouteStage {
                 out.dead_letters.push(dead);
             }
             Decoded::Valid { event: landed, raw } => {
-                let LandedEvent { event, position, received_at } = landed;
+                let LandedEvent {
+                    event,
+                    position,
+                    received_at,
+                } = landed;
                 match self.processor.push(event) {
                     Pushed::Accepted(event) => {
                         self.counts.events += 1;
                         if matches!(event.payload, convolens_core::Payload::Unknown) {
                             self.counts.unknown_types += 1;
                         }
-                        out.events.push(LandedEvent { event, position, received_at });
+                        out.events.push(LandedEvent {
+                            event,
+                            position,
+                            received_at,
+                        });
                     }
                     Pushed::Duplicate(_) => self.counts.duplicates += 1,
                     Pushed::TooLate(event) => {
                         self.counts.too_late += 1;
                         self.counts.dead_letters += 1;
                         let watermark = self.processor.watermark().unwrap_or(Timestamp::MIN);
-                        out.dead_letters.push(too_late(raw, event.occurred_at, watermark, position, received_at));
+                        out.dead_letters
+                            .push(too_late(raw, event.occurred_at, watermark, position, received_at));
                     }
                 }
             }
@@ -103,5 +131,10 @@ fn too_late(
     position: SourcePosition,
     received_at: Timestamp,
 ) -> DeadLetter {
-    DeadLetter { raw, reason: InvalidReason::TooLate { occurred_at, watermark }, position, received_at }
+    DeadLetter {
+        raw,
+        reason: InvalidReason::TooLate { occurred_at, watermark },
+        position,
+        received_at,
+    }
 }

@@ -13,7 +13,10 @@ fn assert_exit(args: &[&str], code: i32, stderr_has: &str) {
     let output = run(args);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(code), "convolens {args:?}: stderr {stderr}");
-    assert!(stderr.contains(stderr_has), "convolens {args:?}: stderr {stderr:?} should mention {stderr_has:?}");
+    assert!(
+        stderr.contains(stderr_has),
+        "convolens {args:?}: stderr {stderr:?} should mention {stderr_has:?}"
+    );
 }
 
 #[test]
@@ -29,7 +32,10 @@ fn queries_are_read_only() {
     ] {
         assert_exit(&["query", "--lake", lake, sql], 1, "read-only");
     }
-    assert!(!std::path::Path::new("/tmp/convolens-copy-test.parquet").exists(), "COPY must not write");
+    assert!(
+        !std::path::Path::new("/tmp/convolens-copy-test.parquet").exists(),
+        "COPY must not write"
+    );
 }
 
 #[test]
@@ -46,7 +52,17 @@ fn missing_lake_and_missing_input_are_user_errors() {
     assert_exit(&["query", "--lake", "/nonexistent/lake", "SELECT 1"], 1, "no lake");
     let dir = tempfile::tempdir().expect("tempdir");
     let lake = dir.path().join("lake");
-    assert_exit(&["ingest", "--input", "/nonexistent/input.ndjson", "--lake", path_str(&lake)], 1, "cannot open input");
+    assert_exit(
+        &[
+            "ingest",
+            "--input",
+            "/nonexistent/input.ndjson",
+            "--lake",
+            path_str(&lake),
+        ],
+        1,
+        "cannot open input",
+    );
 }
 
 #[test]
@@ -56,7 +72,11 @@ fn an_unwritable_lake_is_an_environment_error() {
     std::fs::write(&blocker, b"not a directory").expect("write");
     let lake = blocker.join("lake");
     let input = repo_path("tests/cases/small/input.ndjson");
-    assert_exit(&["ingest", "--input", path_str(&input), "--lake", path_str(&lake)], 2, "lake");
+    assert_exit(
+        &["ingest", "--input", path_str(&input), "--lake", path_str(&lake)],
+        2,
+        "lake",
+    );
 }
 
 #[test]
@@ -69,13 +89,23 @@ fn json_output_has_dates_and_utc_timestamps() {
     assert_eq!(rows[0]["day"], "2026-11-02");
     let ts = rows[0]["ts"].as_str().expect("timestamp string");
     assert!(ts.ends_with('Z'), "{ts}");
-    assert_eq!(chrono::DateTime::parse_from_rfc3339(ts).expect("rfc3339").timestamp(), 1_793_606_400);
+    assert_eq!(
+        chrono::DateTime::parse_from_rfc3339(ts).expect("rfc3339").timestamp(),
+        1_793_606_400
+    );
 }
 
 #[test]
 fn csv_output_has_a_header_and_quotes() {
     let (_dir, lake) = small_lake();
-    let output = run_ok(&["query", "--lake", path_str(&lake), "--format", "csv", "SELECT 'a,b' AS x, 2 AS y"]);
+    let output = run_ok(&[
+        "query",
+        "--lake",
+        path_str(&lake),
+        "--format",
+        "csv",
+        "SELECT 'a,b' AS x, 2 AS y",
+    ]);
     assert_eq!(String::from_utf8_lossy(&output.stdout), "x,y\n\"a,b\",2\n");
 }
 
@@ -96,7 +126,10 @@ fn validate_reports_every_error_with_its_line() {
     run_ok(&["validate", "--config", path_str(&repo_path("pipelines.yaml"))]);
     let schema = run_ok(&["validate", "--schema"]);
     let schema: serde_json::Value = serde_json::from_slice(&schema.stdout).expect("schema is JSON");
-    assert!(schema.get("properties").is_some() || schema.get("$defs").is_some(), "{schema}");
+    assert!(
+        schema.get("properties").is_some() || schema.get("$defs").is_some(),
+        "{schema}"
+    );
 }
 
 #[test]
@@ -116,9 +149,18 @@ fn ingest_reads_stdin_gzip_and_zstd_alike() {
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
         // Drop the timing, which differs run to run.
-        stderr.rsplit_once(" in ").map(|(head, _)| head.to_string()).unwrap_or(stderr)
+        stderr
+            .rsplit_once(" in ")
+            .map(|(head, _)| head.to_string())
+            .unwrap_or(stderr)
     };
-    let plain = summary_of(run(&["ingest", "--input", path_str(&input), "--lake", path_str(&dir.path().join("a"))]));
+    let plain = summary_of(run(&[
+        "ingest",
+        "--input",
+        path_str(&input),
+        "--lake",
+        path_str(&dir.path().join("a")),
+    ]));
     let mut child = crate::support::bin()
         .args(["ingest", "--input", "-", "--lake", path_str(&dir.path().join("b"))])
         .stdin(std::process::Stdio::piped())
@@ -126,10 +168,27 @@ fn ingest_reads_stdin_gzip_and_zstd_alike() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawn");
-    child.stdin.take().expect("stdin").write_all(&bytes).expect("feed stdin");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(&bytes)
+        .expect("feed stdin");
     let stdin = summary_of(child.wait_with_output().expect("wait"));
-    let gzip = summary_of(run(&["ingest", "--input", path_str(&gz), "--lake", path_str(&dir.path().join("c"))]));
-    let zstd = summary_of(run(&["ingest", "--input", path_str(&zst), "--lake", path_str(&dir.path().join("d"))]));
+    let gzip = summary_of(run(&[
+        "ingest",
+        "--input",
+        path_str(&gz),
+        "--lake",
+        path_str(&dir.path().join("c")),
+    ]));
+    let zstd = summary_of(run(&[
+        "ingest",
+        "--input",
+        path_str(&zst),
+        "--lake",
+        path_str(&dir.path().join("d")),
+    ]));
     assert!(plain.contains("1051 events"), "{plain}");
     assert_eq!(stdin, plain);
     assert_eq!(gzip, plain);

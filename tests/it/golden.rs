@@ -12,7 +12,11 @@ fn expected() -> Value {
 }
 
 fn rows(value: &Value, key: &str) -> Vec<Value> {
-    value.get(key).and_then(Value::as_array).cloned().unwrap_or_else(|| panic!("expected.json has no {key}"))
+    value
+        .get(key)
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_else(|| panic!("expected.json has no {key}"))
 }
 
 struct Lake {
@@ -25,7 +29,11 @@ fn ingest_small() -> Lake {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("lake");
     let output = ingest(&repo_path("tests/cases/small/input.ndjson"), &path);
-    Lake { summary: String::from_utf8_lossy(&output.stderr).into_owned(), _dir: dir, path }
+    Lake {
+        summary: String::from_utf8_lossy(&output.stderr).into_owned(),
+        _dir: dir,
+        path,
+    }
 }
 
 #[test]
@@ -43,14 +51,26 @@ fn golden_counts_match() {
         lake.summary
     );
     let lines = counts["lines"].as_u64().expect("lines");
-    assert!(lake.summary.contains(&format!("ingested {lines} lines")), "summary: {}", lake.summary);
+    assert!(
+        lake.summary.contains(&format!("ingested {lines} lines")),
+        "summary: {}",
+        lake.summary
+    );
 }
 
 #[test]
 fn golden_conversation_facts_match() {
     let lake = ingest_small();
-    let actual = query_json(&lake.path, "SELECT * FROM conversation_facts ORDER BY tenant_id, conversation_id");
-    let diffs = diff_rows(&rows(&expected(), "conversation_facts"), &actual, &["tenant_id", "conversation_id"], 1e-9);
+    let actual = query_json(
+        &lake.path,
+        "SELECT * FROM conversation_facts ORDER BY tenant_id, conversation_id",
+    );
+    let diffs = diff_rows(
+        &rows(&expected(), "conversation_facts"),
+        &actual,
+        &["tenant_id", "conversation_id"],
+        1e-9,
+    );
     assert!(diffs.is_empty(), "{} differences:\n{}", diffs.len(), diffs.join("\n"));
 }
 
@@ -58,7 +78,12 @@ fn golden_conversation_facts_match() {
 fn golden_kpi_daily_matches() {
     let lake = ingest_small();
     let actual = query_json(&lake.path, "SELECT * FROM kpi_daily ORDER BY day, tenant_id, channel");
-    let diffs = diff_rows(&rows(&expected(), "kpi_daily"), &actual, &["day", "tenant_id", "channel"], 1e-9);
+    let diffs = diff_rows(
+        &rows(&expected(), "kpi_daily"),
+        &actual,
+        &["day", "tenant_id", "channel"],
+        1e-9,
+    );
     assert!(diffs.is_empty(), "{} differences:\n{}", diffs.len(), diffs.join("\n"));
 }
 
@@ -79,5 +104,8 @@ fn golden_dead_letters_keep_raw_bytes_position_and_reason() {
         assert!(!row["detail"].as_str().unwrap_or_default().is_empty());
     }
     let reasons: std::collections::BTreeSet<&str> = rows.iter().filter_map(|r| r["reason"].as_str()).collect();
-    assert!(reasons.len() >= 6, "invalid lines of many kinds get specific reasons: {reasons:?}");
+    assert!(
+        reasons.len() >= 6,
+        "invalid lines of many kinds get specific reasons: {reasons:?}"
+    );
 }

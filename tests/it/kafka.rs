@@ -29,7 +29,11 @@ fn traffic(seed: u64, conversations: u64, partitions: i32) -> Traffic {
     let cluster = EmbeddedCluster::start().expect("mock cluster");
     let topic = format!("support.events.{seed}");
     cluster.create_topic(&topic, partitions).expect("topic");
-    let config = GeneratorConfig { seed, conversations, ..GeneratorConfig::default() };
+    let config = GeneratorConfig {
+        seed,
+        conversations,
+        ..GeneratorConfig::default()
+    };
     let lines: Vec<_> = Generator::new(config).expect("generator").collect();
     let ndjson = dir.path().join("traffic.ndjson");
     let mut text = Vec::new();
@@ -38,9 +42,17 @@ fn traffic(seed: u64, conversations: u64, partitions: i32) -> Traffic {
         text.push(b'\n');
     }
     std::fs::write(&ndjson, text).expect("write ndjson");
-    let records = lines.into_iter().map(|line| (line.key.map(String::into_bytes), line.bytes));
+    let records = lines
+        .into_iter()
+        .map(|line| (line.key.map(String::into_bytes), line.bytes));
     produce_lines(cluster.bootstrap_servers(), &topic, records, &BTreeMap::new()).expect("produce");
-    Traffic { dir: dir.path().to_path_buf(), _dir: dir, ndjson, cluster, topic }
+    Traffic {
+        dir: dir.path().to_path_buf(),
+        _dir: dir,
+        ndjson,
+        cluster,
+        topic,
+    }
 }
 
 fn config_file(dir: &Path) -> PathBuf {
@@ -70,18 +82,35 @@ fn run_args<'a>(traffic: &'a Traffic, config: &'a Path, lake: &'a Path, group: &
 }
 
 fn spawn(args: &[&str]) -> Child {
-    bin().args(args).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("spawn convolens run")
+    bin()
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn convolens run")
 }
 
 /// What must be identical between two lakes built from the same input.
 fn lake_contents(lake: &Path) -> BTreeMap<&'static str, Vec<Value>> {
     let mut contents = BTreeMap::new();
-    contents.insert("event_ids", query_json(lake, "SELECT event_id FROM events ORDER BY event_id"));
+    contents.insert(
+        "event_ids",
+        query_json(lake, "SELECT event_id FROM events ORDER BY event_id"),
+    );
     contents.insert(
         "event_duplicates",
-        query_json(lake, "SELECT event_id, COUNT(*) AS n FROM events GROUP BY event_id HAVING COUNT(*) > 1"),
+        query_json(
+            lake,
+            "SELECT event_id, COUNT(*) AS n FROM events GROUP BY event_id HAVING COUNT(*) > 1",
+        ),
     );
-    contents.insert("dead_letter_raw", query_json(lake, "SELECT raw_text, reason FROM dead_letters ORDER BY raw_text, reason"));
+    contents.insert(
+        "dead_letter_raw",
+        query_json(
+            lake,
+            "SELECT raw_text, reason FROM dead_letters ORDER BY raw_text, reason",
+        ),
+    );
     contents.insert(
         "facts",
         query_json(
@@ -89,7 +118,10 @@ fn lake_contents(lake: &Path) -> BTreeMap<&'static str, Vec<Value>> {
             "SELECT * EXCEPT (version) FROM conversation_facts ORDER BY tenant_id, conversation_id",
         ),
     );
-    contents.insert("kpi_daily", query_json(lake, "SELECT * FROM kpi_daily ORDER BY day, tenant_id, channel"));
+    contents.insert(
+        "kpi_daily",
+        query_json(lake, "SELECT * FROM kpi_daily ORDER BY day, tenant_id, channel"),
+    );
     contents
 }
 
@@ -150,5 +182,8 @@ fn sigkill_at_random_points_then_restart_leaves_an_exact_lake() {
     ingest(&traffic.ndjson, &file_lake);
     assert_same_lake(&file_lake, &lake);
     let leftovers: Vec<_> = std::fs::read_dir(lake.join("_tmp")).expect("_tmp").collect();
-    assert!(leftovers.is_empty(), "staged files of killed runs are cleaned up: {leftovers:?}");
+    assert!(
+        leftovers.is_empty(),
+        "staged files of killed runs are cleaned up: {leftovers:?}"
+    );
 }

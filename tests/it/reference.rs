@@ -12,7 +12,11 @@ fn python_reference(input: &std::path::Path, out: &std::path::Path) {
         .arg(input)
         .output()
         .expect("python3 runs");
-    assert!(output.status.success(), "reference failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "reference failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     std::fs::write(out, &output.stdout).expect("write reference output");
 }
 
@@ -24,7 +28,13 @@ fn query_to_file(lake: &std::path::Path, sql: &str, out: &std::path::Path) {
 fn compare(expected: &std::path::Path, facts: &std::path::Path, kpis: &std::path::Path, kpi_key: &str) {
     let output = Command::new("python3")
         .arg(repo_path("scripts/reference/compare.py"))
-        .args([path_str(expected), path_str(facts), path_str(kpis), "--kpi-key", kpi_key])
+        .args([
+            path_str(expected),
+            path_str(facts),
+            path_str(kpis),
+            "--kpi-key",
+            kpi_key,
+        ])
         .output()
         .expect("python3 runs");
     assert!(
@@ -55,7 +65,11 @@ fn check_seed(seed: u64, conversations: u64, days: &str) {
     python_reference(&input, &expected);
     let facts = dir.path().join("facts.json");
     query_to_file(&lake, "SELECT * FROM conversation_facts", &facts);
-    for (view, key) in [("kpi_daily", "kpi_daily"), ("kpi_hourly", "kpi_hourly"), ("kpi_by_intent", "kpi_by_intent")] {
+    for (view, key) in [
+        ("kpi_daily", "kpi_daily"),
+        ("kpi_hourly", "kpi_hourly"),
+        ("kpi_by_intent", "kpi_by_intent"),
+    ] {
         let kpis = dir.path().join(format!("{view}.json"));
         query_to_file(&lake, &format!("SELECT * FROM {view}"), &kpis);
         compare(&expected, &facts, &kpis, key);

@@ -15,7 +15,10 @@ pub fn repo_path(relative: &str) -> PathBuf {
 
 /// Runs the binary, returning its output; panics with stderr if it cannot start.
 pub fn run(args: &[&str]) -> Output {
-    bin().args(args).output().unwrap_or_else(|e| panic!("cannot run convolens {args:?}: {e}"))
+    bin()
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run convolens {args:?}: {e}"))
 }
 
 pub fn run_ok(args: &[&str]) -> Output {
@@ -42,7 +45,8 @@ pub fn query_json(lake: &Path, sql: &str) -> Vec<Value> {
 }
 
 pub fn path_str(path: &Path) -> &str {
-    path.to_str().unwrap_or_else(|| panic!("non-UTF-8 path {}", path.display()))
+    path.to_str()
+        .unwrap_or_else(|| panic!("non-UTF-8 path {}", path.display()))
 }
 
 /// Equal within `rel` relative tolerance for numbers, exactly otherwise; timestamps are
@@ -59,7 +63,10 @@ pub fn values_match(expected: &Value, actual: &Value, rel: f64) -> bool {
 }
 
 fn same_instant(a: &str, b: &str) -> bool {
-    match (chrono::DateTime::parse_from_rfc3339(a), chrono::DateTime::parse_from_rfc3339(b)) {
+    match (
+        chrono::DateTime::parse_from_rfc3339(a),
+        chrono::DateTime::parse_from_rfc3339(b),
+    ) {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
     }
@@ -68,7 +75,11 @@ fn same_instant(a: &str, b: &str) -> bool {
 /// Compares rows keyed by `key` columns, on every column of the expected rows; returns the
 /// differences as readable lines.
 pub fn diff_rows(expected: &[Value], actual: &[Value], key: &[&str], rel: f64) -> Vec<String> {
-    let key_of = |row: &Value| key.iter().map(|k| row.get(*k).map(Value::to_string).unwrap_or_default()).collect::<Vec<_>>();
+    let key_of = |row: &Value| {
+        key.iter()
+            .map(|k| row.get(*k).map(Value::to_string).unwrap_or_default())
+            .collect::<Vec<_>>()
+    };
     let mut diffs = Vec::new();
     if expected.len() != actual.len() {
         diffs.push(format!("row count: expected {}, got {}", expected.len(), actual.len()));

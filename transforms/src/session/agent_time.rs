@@ -58,7 +58,10 @@ pub(crate) fn agent_time(ordered: &[&FactEvent], open_end: Timestamp) -> AgentTi
                         segment.end = Some(at);
                     }
                 }
-                releases.push(OpenRelease { at, agent_id: agent_id.as_deref() });
+                releases.push(OpenRelease {
+                    at,
+                    agent_id: agent_id.as_deref(),
+                });
             }
             FactKind::HoldStarted => {
                 // The segment open when the hold starts; outside any open segment an unpaired
@@ -73,7 +76,9 @@ pub(crate) fn agent_time(ordered: &[&FactEvent], open_end: Timestamp) -> AgentTi
             }
             FactKind::WrapupCompleted { agent_id } => {
                 let wrapup_agent = agent_id.as_deref();
-                let paired = releases.iter().rposition(|release| same_agent(release.agent_id, wrapup_agent));
+                let paired = releases
+                    .iter()
+                    .rposition(|release| same_agent(release.agent_id, wrapup_agent));
                 if let Some(index) = paired {
                     let release = releases.remove(index);
                     acw_s += seconds_between(at, release.at);
@@ -88,10 +93,15 @@ pub(crate) fn agent_time(ordered: &[&FactEvent], open_end: Timestamp) -> AgentTi
         let end = hold.segment.and_then(|i| segments.get(i)).map_or(open_end, segment_end);
         hold_s += seconds_between(end, hold.start);
     }
-    let talk_hold_s =
-        segments.iter().fold(0.0, |total, segment| total + seconds_between(segment_end(segment), segment.start));
+    let talk_hold_s = segments.iter().fold(0.0, |total, segment| {
+        total + seconds_between(segment_end(segment), segment.start)
+    });
 
-    AgentTime { talk_hold_s, hold_s, acw_s }
+    AgentTime {
+        talk_hold_s,
+        hold_s,
+        acw_s,
+    }
 }
 
 /// A wrap-up belongs to a release of the same agent; where either side names no agent,
