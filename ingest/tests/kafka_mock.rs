@@ -1,4 +1,5 @@
-//! The Kafka source and producers against librdkafka's in-process mock cluster.
+//! The Kafka source and producers against librdkafka's in-process mock cluster, and with
+//! `--ignored` against a real broker (see the end of the file).
 //!
 //! Every test uses its own topic and group, so they run in parallel; every wait has a
 //! deadline, and each test body runs under a watchdog so a hung broker call fails the test
@@ -300,33 +301,34 @@ fn consume_keyed_lines(cluster: &TestCluster) {
 
 #[test]
 fn start_offsets_from_on_assign_are_honoured_before_anything_is_fetched() {
-    within_deadline(|| {
-        let cluster = EmbeddedCluster::start().expect("cluster");
-        let topic = unique("start");
-        cluster.create_topic(&topic, 2).expect("topic");
-        let lines = (0..120).map(|i| (Some(format!("k{i}").into_bytes()), format!("{i}").into_bytes()));
-        produce_lines(cluster.bootstrap_servers(), &topic, lines, &BTreeMap::new()).expect("produce");
-        let highs = high_watermarks(cluster.bootstrap_servers(), &topic, 2);
+    within_deadline(|| start_from_handler_offsets(&TestCluster::embedded()));
+}
 
-        let start = 7;
-        let handler = Arc::new(RecordingHandler {
-            start_at: Some(start),
-            ..Default::default()
-        });
-        let source = source(cluster.bootstrap_servers(), &topic, &unique("group"), handler);
-        let (records, drained) = consume_until_drained(&source);
-        assert!(drained);
-        for (partition, high) in highs.iter().enumerate() {
-            let got: Vec<i64> = records
-                .iter()
-                .map(position)
-                .filter(|(_, p, _)| *p == partition as i32)
-                .map(|(_, _, offset)| offset)
-                .collect();
-            let expected: Vec<i64> = (start.min(*high)..*high).collect();
-            assert_eq!(got, expected, "partition {partition} (high watermark {high})");
-        }
+fn start_from_handler_offsets(cluster: &TestCluster) {
+    let topic = unique("start");
+    cluster.create_topic(&topic, 2);
+    let lines = (0..120).map(|i| (Some(format!("k{i}").into_bytes()), format!("{i}").into_bytes()));
+    produce_lines(cluster.brokers(), &topic, lines, &BTreeMap::new()).expect("produce");
+    let highs = high_watermarks(cluster.brokers(), &topic, 2);
+
+    let start = 7;
+    let handler = Arc::new(RecordingHandler {
+        start_at: Some(start),
+        ..Default::default()
     });
+    let source = source(cluster.brokers(), &topic, &unique("group"), handler);
+    let (records, drained) = consume_until_drained(&source);
+    assert!(drained);
+    for (partition, high) in highs.iter().enumerate() {
+        let got: Vec<i64> = records
+            .iter()
+            .map(position)
+            .filter(|(_, p, _)| *p == partition as i32)
+            .map(|(_, _, offset)| offset)
+            .collect();
+        let expected: Vec<i64> = (start.min(*high)..*high).collect();
+        assert_eq!(got, expected, "partition {partition} (high watermark {high})");
+    }
 }
 
 #[test]
@@ -386,165 +388,161 @@ fn split_between_two_members(cluster: &TestCluster) {
 
 #[test]
 fn dead_letter_headers_round_trip() {
-    within_deadline(|| {
-        let cluster = EmbeddedCluster::start().expect("cluster");
-        let topic = unique("dead");
-        cluster.create_topic(&topic, 1).expect("topic");
-        let producer =
-            DeadLetterProducer::new(cluster.bootstrap_servers(), &topic, &BTreeMap::new()).expect("producer");
-        let from_kafka = DeadLetter {
-            raw: b"{\"broken\":".to_vec(),
-            reason: InvalidReason::NotJson {
-                detail: "EOF while parsing".into(),
-            },
-            position: SourcePosition::Kafka {
-                topic: Arc::from("events"),
-                partition: 3,
-                offset: 41,
-            },
-            received_at: Timestamp::from_millis(1_700_000_000_123),
-        };
-        let from_file = DeadLetter {
-            raw: vec![0xff, 0xfe],
-            reason: InvalidReason::NotUtf8 { valid_up_to: 0 },
-            position: SourcePosition::File {
-                path: Arc::from("in.ndjson"),
-                line: 9,
-            },
-            received_at: Timestamp::from_millis(1_700_000_000_456),
-        };
-        producer.send(&from_kafka, Some(b"conv-1")).expect("send");
-        producer.send(&from_file, None).expect("send");
-        assert_eq!(producer.flush(Duration::from_secs(30)).expect("flush"), 2);
+    within_deadline(|| dead_letters_round_trip(&TestCluster::embedded()));
+}
 
-        let reader: BaseConsumer = ClientConfig::new()
-            .set("bootstrap.servers", cluster.bootstrap_servers())
-            .set("group.id", unique("reader"))
-            .create()
-            .expect("reader");
-        let mut assignment = TopicPartitionList::new();
-        assignment
-            .add_partition_offset(&topic, 0, Offset::Beginning)
-            .expect("partition");
-        reader.assign(&assignment).expect("assign");
-        let deadline = Instant::now() + WAIT;
-        let mut messages = Vec::new();
-        while messages.len() < 2 && Instant::now() < deadline {
-            if let Some(message) = reader.poll(POLL) {
-                let message = message.expect("message");
-                let headers: Vec<(String, String)> = message
-                    .headers()
-                    .map(|h| {
-                        h.iter()
-                            .map(|h| {
-                                (
-                                    h.key.to_string(),
-                                    String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned(),
-                                )
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                messages.push((
-                    message.key().map(<[u8]>::to_vec),
-                    message.payload().map(<[u8]>::to_vec),
-                    message.timestamp().to_millis(),
-                    headers,
-                ));
-            }
+fn dead_letters_round_trip(cluster: &TestCluster) {
+    let topic = unique("dead");
+    cluster.create_topic(&topic, 1);
+    let producer = DeadLetterProducer::new(cluster.brokers(), &topic, &BTreeMap::new()).expect("producer");
+    let from_kafka = DeadLetter {
+        raw: b"{\"broken\":".to_vec(),
+        reason: InvalidReason::NotJson {
+            detail: "EOF while parsing".into(),
+        },
+        position: SourcePosition::Kafka {
+            topic: Arc::from("events"),
+            partition: 3,
+            offset: 41,
+        },
+        received_at: Timestamp::from_millis(1_700_000_000_123),
+    };
+    let from_file = DeadLetter {
+        raw: vec![0xff, 0xfe],
+        reason: InvalidReason::NotUtf8 { valid_up_to: 0 },
+        position: SourcePosition::File {
+            path: Arc::from("in.ndjson"),
+            line: 9,
+        },
+        received_at: Timestamp::from_millis(1_700_000_000_456),
+    };
+    producer.send(&from_kafka, Some(b"conv-1")).expect("send");
+    producer.send(&from_file, None).expect("send");
+    assert_eq!(producer.flush(Duration::from_secs(30)).expect("flush"), 2);
+
+    let reader: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", cluster.brokers())
+        .set("group.id", unique("reader"))
+        .create()
+        .expect("reader");
+    let mut assignment = TopicPartitionList::new();
+    assignment
+        .add_partition_offset(&topic, 0, Offset::Beginning)
+        .expect("partition");
+    reader.assign(&assignment).expect("assign");
+    let deadline = Instant::now() + WAIT;
+    let mut messages = Vec::new();
+    while messages.len() < 2 && Instant::now() < deadline {
+        if let Some(message) = reader.poll(POLL) {
+            let message = message.expect("message");
+            let headers: Vec<(String, String)> = message
+                .headers()
+                .map(|h| {
+                    h.iter()
+                        .map(|h| {
+                            (
+                                h.key.to_string(),
+                                String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned(),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            messages.push((
+                message.key().map(<[u8]>::to_vec),
+                message.payload().map(<[u8]>::to_vec),
+                message.timestamp().to_millis(),
+                headers,
+            ));
         }
-        let pairs = |list: &[(&str, &str)]| {
-            list.iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(messages.len(), 2);
-        assert_eq!(messages[0].0.as_deref(), Some(&b"conv-1"[..]));
-        assert_eq!(messages[0].1.as_deref(), Some(&b"{\"broken\":"[..]));
-        assert_eq!(messages[0].2, Some(1_700_000_000_123));
-        assert_eq!(
-            messages[0].3,
-            pairs(&[
-                (dead_letter_headers::REASON, "not_json"),
-                (dead_letter_headers::DETAIL, "not JSON: EOF while parsing"),
-                (dead_letter_headers::SOURCE_TOPIC, "events"),
-                (dead_letter_headers::SOURCE_PARTITION, "3"),
-                (dead_letter_headers::SOURCE_OFFSET, "41"),
-                (dead_letter_headers::SOURCE, "events/3@41"),
-            ])
-        );
-        assert_eq!(messages[1].0, None);
-        assert_eq!(messages[1].1.as_deref(), Some(&[0xff, 0xfe][..]));
-        assert_eq!(
-            messages[1].3,
-            pairs(&[
-                (dead_letter_headers::REASON, "not_utf8"),
-                (
-                    dead_letter_headers::DETAIL,
-                    "not UTF-8 (invalid byte after 0 valid bytes)"
-                ),
-                (dead_letter_headers::SOURCE, "in.ndjson:9"),
-            ])
-        );
-    });
+    }
+    let pairs = |list: &[(&str, &str)]| {
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(messages.len(), 2);
+    assert_eq!(messages[0].0.as_deref(), Some(&b"conv-1"[..]));
+    assert_eq!(messages[0].1.as_deref(), Some(&b"{\"broken\":"[..]));
+    assert_eq!(messages[0].2, Some(1_700_000_000_123));
+    assert_eq!(
+        messages[0].3,
+        pairs(&[
+            (dead_letter_headers::REASON, "not_json"),
+            (dead_letter_headers::DETAIL, "not JSON: EOF while parsing"),
+            (dead_letter_headers::SOURCE_TOPIC, "events"),
+            (dead_letter_headers::SOURCE_PARTITION, "3"),
+            (dead_letter_headers::SOURCE_OFFSET, "41"),
+            (dead_letter_headers::SOURCE, "events/3@41"),
+        ])
+    );
+    assert_eq!(messages[1].0, None);
+    assert_eq!(messages[1].1.as_deref(), Some(&[0xff, 0xfe][..]));
+    assert_eq!(
+        messages[1].3,
+        pairs(&[
+            (dead_letter_headers::REASON, "not_utf8"),
+            (
+                dead_letter_headers::DETAIL,
+                "not UTF-8 (invalid byte after 0 valid bytes)"
+            ),
+            (dead_letter_headers::SOURCE, "in.ndjson:9"),
+        ])
+    );
 }
 
 #[test]
 fn offset_hints_reach_the_consumer_group() {
-    within_deadline(|| {
-        let cluster = EmbeddedCluster::start().expect("cluster");
-        let topic = unique("hint");
-        let group = unique("group");
-        cluster.create_topic(&topic, 2).expect("topic");
-        let lines = (0..20).map(|i| (Some(format!("k{i}").into_bytes()), b"x".to_vec()));
-        produce_lines(cluster.bootstrap_servers(), &topic, lines, &BTreeMap::new()).expect("produce");
-        let source = source(
-            cluster.bootstrap_servers(),
-            &topic,
-            &group,
-            Arc::new(RecordingHandler::default()),
-        );
-        let records = consume(&source, 20);
-        assert_eq!(records.len(), 20);
+    within_deadline(|| offset_hints_reach_the_group(&TestCluster::embedded()));
+}
 
-        let hints = [
-            (PartitionId::new(topic.as_str(), 0), 3),
-            (PartitionId::new(topic.as_str(), 1), 5),
-        ];
-        source.commit_hint(&hints);
-        // An invalid hint is skipped, not a panic.
-        source.commit_hint(&[
-            (PartitionId::new("bad\0topic", 0), 1),
-            (PartitionId::new(topic.as_str(), 0), -4),
-        ]);
+fn offset_hints_reach_the_group(cluster: &TestCluster) {
+    let topic = unique("hint");
+    let group = unique("group");
+    cluster.create_topic(&topic, 2);
+    let lines = (0..20).map(|i| (Some(format!("k{i}").into_bytes()), b"x".to_vec()));
+    produce_lines(cluster.brokers(), &topic, lines, &BTreeMap::new()).expect("produce");
+    let source = source(cluster.brokers(), &topic, &group, Arc::new(RecordingHandler::default()));
+    let records = consume(&source, 20);
+    assert_eq!(records.len(), 20);
 
-        let observer: BaseConsumer = ClientConfig::new()
-            .set("bootstrap.servers", cluster.bootstrap_servers())
-            .set("group.id", &group)
-            .create()
-            .expect("observer");
-        let mut query = TopicPartitionList::new();
-        query.add_partition(&topic, 0);
-        query.add_partition(&topic, 1);
-        let deadline = Instant::now() + WAIT;
-        let mut committed = Vec::new();
-        while Instant::now() < deadline {
-            // The commit is asynchronous: keep the source polled while waiting for it.
-            let _ = source.poll(POLL).expect("poll");
-            let answer = observer
-                .committed_offsets(query.clone(), Duration::from_secs(5))
-                .expect("committed");
-            committed = answer
-                .elements()
-                .iter()
-                .map(|e| (e.partition(), e.offset()))
-                .collect::<Vec<_>>();
-            if committed == vec![(0, Offset::Offset(3)), (1, Offset::Offset(5))] {
-                break;
-            }
+    let hints = [
+        (PartitionId::new(topic.as_str(), 0), 3),
+        (PartitionId::new(topic.as_str(), 1), 5),
+    ];
+    source.commit_hint(&hints);
+    // An invalid hint is skipped, not a panic.
+    source.commit_hint(&[
+        (PartitionId::new("bad\0topic", 0), 1),
+        (PartitionId::new(topic.as_str(), 0), -4),
+    ]);
+
+    let observer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", cluster.brokers())
+        .set("group.id", &group)
+        .create()
+        .expect("observer");
+    let mut query = TopicPartitionList::new();
+    query.add_partition(&topic, 0);
+    query.add_partition(&topic, 1);
+    let deadline = Instant::now() + WAIT;
+    let mut committed = Vec::new();
+    while Instant::now() < deadline {
+        // The commit is asynchronous: keep the source polled while waiting for it.
+        let _ = source.poll(POLL).expect("poll");
+        let answer = observer
+            .committed_offsets(query.clone(), Duration::from_secs(5))
+            .expect("committed");
+        committed = answer
+            .elements()
+            .iter()
+            .map(|e| (e.partition(), e.offset()))
+            .collect::<Vec<_>>();
+        if committed == vec![(0, Offset::Offset(3)), (1, Offset::Offset(5))] {
+            break;
         }
-        assert_eq!(committed, vec![(0, Offset::Offset(3)), (1, Offset::Offset(5))]);
-    });
+    }
+    assert_eq!(committed, vec![(0, Offset::Offset(3)), (1, Offset::Offset(5))]);
 }
 
 #[test]
@@ -587,4 +585,22 @@ fn real_broker_keyed_lines_are_consumed_once_each() {
 #[ignore = "needs a real broker in CONVOLENS_TEST_BROKERS"]
 fn real_broker_a_second_member_takes_over_partitions() {
     within_deadline(|| split_between_two_members(&TestCluster::external()));
+}
+
+#[test]
+#[ignore = "needs a real broker in CONVOLENS_TEST_BROKERS"]
+fn real_broker_start_offsets_from_on_assign_are_honoured() {
+    within_deadline(|| start_from_handler_offsets(&TestCluster::external()));
+}
+
+#[test]
+#[ignore = "needs a real broker in CONVOLENS_TEST_BROKERS"]
+fn real_broker_dead_letter_headers_round_trip() {
+    within_deadline(|| dead_letters_round_trip(&TestCluster::external()));
+}
+
+#[test]
+#[ignore = "needs a real broker in CONVOLENS_TEST_BROKERS"]
+fn real_broker_offset_hints_reach_the_consumer_group() {
+    within_deadline(|| offset_hints_reach_the_group(&TestCluster::external()));
 }

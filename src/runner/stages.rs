@@ -9,6 +9,9 @@ use convolens_transforms::redact::Redactor;
 
 /// A record after decoding: a redacted event (with its raw bytes, kept in case it turns
 /// out to be too late and must be dead-lettered) or a dead letter.
+// Valid records are the common case and move through channels in chunks; boxing them
+// would add an allocation per record for no gain.
+#[allow(clippy::large_enum_variant)]
 pub enum Decoded {
     Valid { event: LandedEvent, raw: Vec<u8> },
     Invalid(DeadLetter),

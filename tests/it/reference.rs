@@ -17,12 +17,12 @@ fn python_reference(input: &std::path::Path, out: &std::path::Path) {
         "reference failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    std::fs::write(out, &output.stdout).expect("write reference output");
+    std::fs::write(out, output.stdout).expect("write reference output");
 }
 
 fn query_to_file(lake: &std::path::Path, sql: &str, out: &std::path::Path) {
     let output = run_ok(&["query", "--lake", path_str(lake), "--format", "json", sql]);
-    std::fs::write(out, &output.stdout).expect("write query output");
+    std::fs::write(out, output.stdout).expect("write query output");
 }
 
 fn compare(expected: &std::path::Path, facts: &std::path::Path, kpis: &std::path::Path, kpi_key: &str) {
