@@ -11,14 +11,17 @@ use std::time::Duration;
 
 use super::node::{self, Node, Value};
 use super::raw::{
-    RawFile, RawFiles, RawKafka, RawLakeFiles, RawLimits, RawPattern, RawPipeline, RawRedaction, RawSessionization,
-    RawSource,
+    RawAdwin, RawCalibration, RawDetectors, RawDrift, RawDriftFeature, RawDriftReference, RawFile, RawFiles, RawKafka,
+    RawLakeFiles, RawLimits, RawPageHinkley, RawPattern, RawPipeline, RawRedaction, RawSessionization, RawSource,
+    RawTextDrift,
 };
-use super::reader::{Reader, found, quote};
+use super::reader::{Bounds, Reader, found, quote};
+use super::suggest::closest;
 use super::units::format_duration;
 use super::{
-    Config, KafkaSource, LakeFileSettings, Limits, NamedPattern, Pipeline, RedactionSettings, SessionSettings,
-    SourceSpec, StartFrom,
+    AdwinSettings, CalibrationMethod, CalibrationSettings, Config, DRIFT_FEATURES, DetectorSettings, DriftFeature,
+    DriftMethod, DriftReference, DriftSettings, KafkaSource, KpiSeries, LakeFileSettings, Limits, NamedPattern,
+    PageHinkleySettings, Pipeline, RedactionSettings, SessionSettings, SourceSpec, StartFrom, TextDriftSettings,
 };
 
 /// One problem in a config file.
@@ -143,6 +146,8 @@ fn compile_pipeline(r: &mut Reader, name: &str, node: &Node, path: &str) -> Opti
     let dead_letter_topic = r.optional(&f, "dead_letter_topic", None, |r, node, path| {
         topic(r, node, path).map(Some)
     });
+    let calibration = r.optional(&f, "calibration", CalibrationSettings::default(), compile_calibration);
+    let drift = r.optional(&f, "drift", DriftSettings::default(), compile_drift);
     Some(Pipeline {
         name: name.to_owned(),
         source: source?,
@@ -153,6 +158,8 @@ fn compile_pipeline(r: &mut Reader, name: &str, node: &Node, path: &str) -> Opti
         lake_files: lake_files?,
         commit_interval: commit_interval?,
         dead_letter_topic: dead_letter_topic?,
+        calibration: calibration?,
+        drift: drift?,
     })
 }
 
@@ -466,12 +473,7 @@ fn compile_lake_files(r: &mut Reader, node: &Node, path: &str) -> Option<LakeFil
     let f = r.fields::<RawLakeFiles>(node, path)?;
     let defaults = LakeFileSettings::default();
     let max_rows = r.optional(&f, "max_rows", defaults.max_rows, |r, node, path| {
-        let rows = r.count(node, path)?;
-        let fits = usize::try_from(rows).ok();
-        if fits.is_none() {
-            r.error(node.pos, path, "too large for this machine");
-        }
-        fits
+        r.count_in_memory(node, path, 1)
     });
     let max_bytes = r.optional(&f, "max_bytes", defaults.max_bytes, Reader::size);
     let max_age = r.optional(&f, "max_age", defaults.max_age, Reader::positive_duration);
@@ -479,5 +481,276 @@ fn compile_lake_files(r: &mut Reader, node: &Node, path: &str) -> Option<LakeFil
         max_rows: max_rows?,
         max_bytes: max_bytes?,
         max_age: max_age?,
+    })
+}
+
+fn compile_calibration(r: &mut Reader, node: &Node, path: &str) -> Option<CalibrationSettings> {
+    let f = r.fields::<RawCalibration>(node, path)?;
+    let defaults = CalibrationSettings::default();
+    let bins = r.optional(&f, "bins", defaults.bins, |r, node, path| {
+        r.count_in_memory(node, path, 1)
+    });
+    let target_accuracy = r.optional(&f, "target_accuracy", defaults.target_accuracy, |r, node, path| {
+        r.number(node, path, Bounds::above_up_to(0.0, 1.0))
+    });
+    let min_intent_support = r.optional(
+        &f,
+        "min_intent_support",
+        defaults.min_intent_support,
+        |r, node, path| r.count_in_memory(node, path, 1),
+    );
+    let choices = [
+        ("platt", CalibrationMethod::Platt),
+        ("isotonic", CalibrationMethod::Isotonic),
+    ];
+    let method = r.optional(&f, "method", defaults.method, |r, node, path| {
+        r.choice(node, path, &choices)
+    });
+    Some(CalibrationSettings {
+        bins: bins?,
+        target_accuracy: target_accuracy?,
+        min_intent_support: min_intent_support?,
+        method: method?,
+    })
+}
+
+fn compile_drift(r: &mut Reader, node: &Node, path: &str) -> Option<DriftSettings> {
+    let f = r.fields::<RawDrift>(node, path)?;
+    let defaults = DriftSettings::default();
+    let reference = r.optional(&f, "reference", defaults.reference, compile_drift_reference);
+    let window = r.optional(&f, "window", defaults.window, Reader::positive_duration);
+    let min_count = r.optional(&f, "min_count", defaults.min_count, Reader::count);
+    let bins = r.optional(&f, "bins", defaults.bins, |r, node, path| {
+        r.count_in_memory(node, path, 2)
+    });
+    let features = r.optional(&f, "features", defaults.features, drift_features);
+    let text = r.optional(&f, "text", defaults.text, compile_text_drift);
+    let detectors = r.optional(&f, "detectors", defaults.detectors, compile_detectors);
+    Some(DriftSettings {
+        reference: reference?,
+        window: window?,
+        min_count: min_count?,
+        bins: bins?,
+        features: features?,
+        text: text?,
+        detectors: detectors?,
+    })
+}
+
+fn compile_drift_reference(r: &mut Reader, node: &Node, path: &str) -> Option<DriftReference> {
+    let f = r.fields::<RawDriftReference>(node, path)?;
+    match (f.has("profile"), f.has("rolling")) {
+        (true, false) => {
+            let profile = r.required(&f, "profile")?;
+            let file = r.string(profile, &f.path("profile"))?;
+            Some(DriftReference::Profile(PathBuf::from(file)))
+        }
+        (false, true) => {
+            let rolling = r.required(&f, "rolling")?;
+            r.positive_duration(rolling, &f.path("rolling"))
+                .map(DriftReference::Rolling)
+        }
+        (true, true) => {
+            r.error(node.pos, path, "give exactly one of `profile` or `rolling`, not both");
+            None
+        }
+        (false, false) => {
+            if !f.misspelt("profile") && !f.misspelt("rolling") {
+                let message = "missing `profile` or `rolling`: the reference is a profile file or a rolling window";
+                r.error(node.pos, path, message);
+            }
+            None
+        }
+    }
+}
+
+const DRIFT_METHODS: [(&str, DriftMethod); 4] = [
+    ("psi", DriftMethod::Psi),
+    ("js", DriftMethod::Js),
+    ("ks_p", DriftMethod::KsP),
+    ("wasserstein_norm", DriftMethod::WassersteinNorm),
+];
+
+/// Every default feature in [`DRIFT_FEATURES`] order, with the overrides of the
+/// `features` mapping applied.
+fn drift_features(r: &mut Reader, node: &Node, path: &str) -> Option<Vec<DriftFeature>> {
+    let mut features: Vec<DriftFeature> = DRIFT_FEATURES
+        .iter()
+        .map(|(name, kind)| DriftFeature::default_for(name, *kind))
+        .collect();
+    let mut valid = true;
+    for (key, value) in r.entries(node, path)? {
+        let key_path = format!("{path}.{}", key.text);
+        let Some(feature) = features.iter_mut().find(|f| f.name == key.text) else {
+            let names = DRIFT_FEATURES.iter().map(|(name, _)| *name);
+            let message = match closest(&key.text, names.clone()) {
+                Some(suggestion) => format!("unknown feature {}; did you mean `{suggestion}`?", quote(&key.text)),
+                None => format!(
+                    "unknown feature {}; expected one of: {}",
+                    quote(&key.text),
+                    names.collect::<Vec<_>>().join(", ")
+                ),
+            };
+            r.error(key.pos, &key_path, message);
+            valid = false;
+            continue;
+        };
+        // `confidence:` with nothing after it keeps the defaults, as an empty section does.
+        if value.value == Value::Null {
+            continue;
+        }
+        match drift_feature(r, value, &key_path, feature) {
+            Some(overridden) => *feature = overridden,
+            None => valid = false,
+        }
+    }
+    valid.then_some(features)
+}
+
+fn drift_feature(r: &mut Reader, node: &Node, path: &str, default: &DriftFeature) -> Option<DriftFeature> {
+    let f = r.fields::<RawDriftFeature>(node, path)?;
+    let kind = default.kind;
+    let method = r.optional(&f, "method", default.method, |r, node, path| {
+        let method = r.choice(node, path, &DRIFT_METHODS)?;
+        if !method.applies_to(kind) {
+            let others: Vec<&str> = DRIFT_METHODS
+                .iter()
+                .filter(|(_, m)| m.applies_to(kind))
+                .map(|(word, _)| *word)
+                .collect();
+            let message = format!(
+                "`{}` applies to numeric features only; `{}` is {} (use {})",
+                method.name(),
+                default.name,
+                kind.name(),
+                others.join(" or ")
+            );
+            r.error(node.pos, path, message);
+            return None;
+        }
+        Some(method)
+    });
+    // A threshold left out follows the method: changing `method` alone must not keep a
+    // threshold meant for another statistic.
+    let default_threshold = method.map_or(default.threshold, DriftMethod::default_threshold);
+    let threshold = r.optional(&f, "threshold", default_threshold, |r, node, path| {
+        let threshold = r.number(node, path, Bounds::above(0.0))?;
+        let (bounds, why) = match method? {
+            DriftMethod::KsP => (Bounds::between(0.0, 1.0), "a `ks_p` threshold is a p-value"),
+            DriftMethod::Js => (
+                Bounds::above_up_to(0.0, 1.0),
+                "`js` is at most 1, so a threshold above 1 never fires",
+            ),
+            DriftMethod::Psi | DriftMethod::WassersteinNorm => return Some(threshold),
+        };
+        if !bounds.contains(threshold) {
+            r.error(node.pos, path, format!("{why}: must be {bounds}, found `{threshold}`"));
+            return None;
+        }
+        Some(threshold)
+    });
+    let enabled = r.optional(&f, "enabled", default.enabled, Reader::flag);
+    Some(DriftFeature {
+        name: default.name.clone(),
+        kind,
+        method: method?,
+        threshold: threshold?,
+        enabled: enabled?,
+    })
+}
+
+fn compile_text_drift(r: &mut Reader, node: &Node, path: &str) -> Option<TextDriftSettings> {
+    let f = r.fields::<RawTextDrift>(node, path)?;
+    let defaults = TextDriftSettings::default();
+    let enabled = r.optional(&f, "enabled", defaults.enabled, Reader::flag);
+    let auc_threshold = r.optional(&f, "auc_threshold", defaults.auc_threshold, |r, node, path| {
+        r.number(node, path, Bounds::between(0.5, 1.0))
+    });
+    // The classifier holds some of each side out to score itself, so one text is too few.
+    let max_rows = r.optional(&f, "max_rows", defaults.max_rows, |r, node, path| {
+        r.count_in_memory(node, path, 2)
+    });
+    Some(TextDriftSettings {
+        enabled: enabled?,
+        auc_threshold: auc_threshold?,
+        max_rows: max_rows?,
+    })
+}
+
+fn compile_detectors(r: &mut Reader, node: &Node, path: &str) -> Option<DetectorSettings> {
+    let f = r.fields::<RawDetectors>(node, path)?;
+    let defaults = DetectorSettings::default();
+    let series = r.optional(&f, "series", defaults.series, kpi_series);
+    let adwin = r.optional(&f, "adwin", defaults.adwin, compile_adwin);
+    let page_hinkley = r.optional(&f, "page_hinkley", defaults.page_hinkley, compile_page_hinkley);
+    Some(DetectorSettings {
+        series: series?,
+        adwin: adwin?,
+        page_hinkley: page_hinkley?,
+    })
+}
+
+fn kpi_series(r: &mut Reader, node: &Node, path: &str) -> Option<Vec<KpiSeries>> {
+    let choices = KpiSeries::ALL.map(|series| (series.name(), series));
+    let mut series = Vec::new();
+    let mut valid = true;
+    for (i, item) in r.list(node, path)?.iter().enumerate() {
+        let item_path = format!("{path}[{i}]");
+        match r.choice(item, &item_path, &choices) {
+            Some(one) if series.contains(&one) => {
+                r.error(item.pos, &item_path, format!("`{}` is listed twice", one.name()));
+                valid = false;
+            }
+            Some(one) => series.push(one),
+            None => valid = false,
+        }
+    }
+    valid.then_some(series)
+}
+
+fn compile_adwin(r: &mut Reader, node: &Node, path: &str) -> Option<AdwinSettings> {
+    let f = r.fields::<RawAdwin>(node, path)?;
+    let defaults = AdwinSettings::default();
+    let delta = r.optional(&f, "delta", defaults.delta, |r, node, path| {
+        r.number(node, path, Bounds::between(0.0, 1.0))
+    });
+    let value_range = r.optional(&f, "value_range", defaults.value_range, |r, node, path| {
+        r.number(node, path, Bounds::above(0.0))
+    });
+    let min_window = r.optional(&f, "min_window", defaults.min_window, |r, node, path| {
+        r.count_in_memory(node, path, 1)
+    });
+    let max_window = r.optional(&f, "max_window", defaults.max_window, |r, node, path| {
+        r.count_in_memory(node, path, 1)
+    });
+    let (min_window, max_window) = (min_window?, max_window?);
+    // A window shorter than two sub-windows could never be cut.
+    if max_window < min_window.saturating_mul(2) {
+        let message = format!("max_window ({max_window}) must be at least 2 × min_window (2 × {min_window})");
+        r.error(f.pos_of("max_window"), &f.path("max_window"), message);
+        return None;
+    }
+    Some(AdwinSettings {
+        delta: delta?,
+        value_range: value_range?,
+        min_window,
+        max_window,
+    })
+}
+
+fn compile_page_hinkley(r: &mut Reader, node: &Node, path: &str) -> Option<PageHinkleySettings> {
+    let f = r.fields::<RawPageHinkley>(node, path)?;
+    let defaults = PageHinkleySettings::default();
+    let delta = r.optional(&f, "delta", defaults.delta, |r, node, path| {
+        r.number(node, path, Bounds::at_least(0.0))
+    });
+    let lambda = r.optional(&f, "lambda", defaults.lambda, |r, node, path| {
+        r.number(node, path, Bounds::above(0.0))
+    });
+    let min_instances = r.optional(&f, "min_instances", defaults.min_instances, Reader::count);
+    Some(PageHinkleySettings {
+        delta: delta?,
+        lambda: lambda?,
+        min_instances: min_instances?,
     })
 }

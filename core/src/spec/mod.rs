@@ -7,7 +7,7 @@
 //! mapping's keys against them. `docs/pipelines.md` is the reference for users.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 mod compile;
@@ -50,6 +50,10 @@ pub struct Pipeline {
     pub commit_interval: Duration,
     /// Kafka topic that also receives dead letters, if set.
     pub dead_letter_topic: Option<String>,
+    /// Confidence calibration of the intent model (defaults when the section is absent).
+    pub calibration: CalibrationSettings,
+    /// Drift of the current window against a reference (defaults when the section is absent).
+    pub drift: DriftSettings,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -153,6 +157,321 @@ impl Default for LakeFileSettings {
             max_rows: 1_000_000,
             max_bytes: 128 * 1024 * 1024,
             max_age: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Confidence calibration of the intent model and its recalibration (METRICS §4).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CalibrationSettings {
+    /// Equal-width confidence bins of ECE, MCE and ACE, at least 1 (default 10).
+    pub bins: usize,
+    /// Accuracy, in (0, 1], that pairs at or above the recommended handoff threshold must
+    /// reach (default 0.90).
+    pub target_accuracy: f64,
+    /// Held-out labelled pairs a predicted intent needs for a handoff threshold of its own,
+    /// at least 1 (default 200); intents with fewer use the overall threshold.
+    pub min_intent_support: usize,
+    /// The recalibration map fitted (default isotonic).
+    pub method: CalibrationMethod,
+}
+
+impl Default for CalibrationSettings {
+    fn default() -> Self {
+        CalibrationSettings {
+            bins: 10,
+            target_accuracy: 0.90,
+            min_intent_support: 200,
+            method: CalibrationMethod::Isotonic,
+        }
+    }
+}
+
+/// Which recalibration map to fit: c → P(correct).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CalibrationMethod {
+    /// Logistic regression on logit(c).
+    Platt,
+    /// Non-decreasing step function.
+    #[default]
+    Isotonic,
+}
+
+/// Drift of a current window against a reference (METRICS §5).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DriftSettings {
+    /// What the current window is compared with (default: the 7 days before it).
+    pub reference: DriftReference,
+    /// Length of the current window of streaming drift metrics (default 1h).
+    pub window: Duration,
+    /// Values each side needs for a verdict; fewer gives `insufficient_data` (default 100).
+    pub min_count: u64,
+    /// Numeric bins frozen from the reference's quantiles, at least 2 (default 10).
+    pub bins: usize,
+    /// Every feature of [`DRIFT_FEATURES`], in that order, with the file's overrides applied.
+    pub features: Vec<DriftFeature>,
+    pub text: TextDriftSettings,
+    pub detectors: DetectorSettings,
+}
+
+impl DriftSettings {
+    pub fn feature(&self, name: &str) -> Option<&DriftFeature> {
+        self.features.iter().find(|f| f.name == name)
+    }
+}
+
+impl Default for DriftSettings {
+    fn default() -> Self {
+        DriftSettings {
+            reference: DriftReference::default(),
+            window: Duration::from_secs(3600),
+            min_count: 100,
+            bins: 10,
+            features: DRIFT_FEATURES
+                .iter()
+                .map(|(name, kind)| DriftFeature::default_for(name, *kind))
+                .collect(),
+            text: TextDriftSettings::default(),
+            detectors: DetectorSettings::default(),
+        }
+    }
+}
+
+/// The reference sample of drift comparisons.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DriftReference {
+    /// A reference profile written by `convolens drift profile`, as written in the file: a
+    /// relative path is relative to the lake ([`DriftReference::profile_path`]).
+    Profile(PathBuf),
+    /// The window of this length that ends where the current window starts.
+    Rolling(Duration),
+}
+
+impl Default for DriftReference {
+    fn default() -> Self {
+        DriftReference::Rolling(Duration::from_secs(7 * 86_400))
+    }
+}
+
+impl DriftReference {
+    /// The profile file, resolved against `lake`; `None` for a rolling reference. Resolved
+    /// here rather than at compile time because `--lake` may move the lake.
+    pub fn profile_path(&self, lake: &Path) -> Option<PathBuf> {
+        match self {
+            DriftReference::Profile(path) => Some(lake.join(path)),
+            DriftReference::Rolling(_) => None,
+        }
+    }
+}
+
+/// The default drift features and their kinds, in the order of INTERFACE.md.
+pub const DRIFT_FEATURES: [(&str, FeatureKind); 12] = [
+    ("intent", FeatureKind::Categorical),
+    ("model_version", FeatureKind::Categorical),
+    ("confidence", FeatureKind::Numeric),
+    ("tool_latency_ms", FeatureKind::Numeric),
+    ("message_length", FeatureKind::Numeric),
+    ("channel", FeatureKind::Categorical),
+    ("handoff_reason", FeatureKind::Categorical),
+    ("disposition", FeatureKind::Categorical),
+    ("customer_messages", FeatureKind::Numeric),
+    ("bot_time_s", FeatureKind::Numeric),
+    ("handle_time_s", FeatureKind::Numeric),
+    ("kb_miss_rate", FeatureKind::Numeric),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeatureKind {
+    Numeric,
+    Categorical,
+}
+
+impl FeatureKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            FeatureKind::Numeric => "numeric",
+            FeatureKind::Categorical => "categorical",
+        }
+    }
+}
+
+/// One drift feature and the rule that turns its statistics into a verdict.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DriftFeature {
+    pub name: String,
+    pub kind: FeatureKind,
+    pub method: DriftMethod,
+    /// Drift when the method's statistic is ≥ this (for `ks_p`: < this).
+    pub threshold: f64,
+    /// A disabled feature is not computed or reported.
+    pub enabled: bool,
+}
+
+impl DriftFeature {
+    /// METRICS §5: `wasserstein_norm` ≥ 0.1 for a numeric feature, `js` ≥ 0.1 for a
+    /// categorical one.
+    pub fn default_for(name: &str, kind: FeatureKind) -> DriftFeature {
+        let method = match kind {
+            FeatureKind::Numeric => DriftMethod::WassersteinNorm,
+            FeatureKind::Categorical => DriftMethod::Js,
+        };
+        DriftFeature {
+            name: name.to_owned(),
+            kind,
+            method,
+            threshold: method.default_threshold(),
+            enabled: true,
+        }
+    }
+}
+
+/// The statistic that decides a feature's verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DriftMethod {
+    /// Population stability index; drift when ≥ the threshold.
+    Psi,
+    /// Jensen–Shannon distance, base 2, in [0, 1]; drift when ≥ the threshold.
+    Js,
+    /// Kolmogorov–Smirnov p-value, numeric only; drift when < the threshold.
+    KsP,
+    /// Wasserstein distance / std of the reference, numeric only; drift when ≥ the threshold.
+    WassersteinNorm,
+}
+
+impl DriftMethod {
+    pub fn name(self) -> &'static str {
+        match self {
+            DriftMethod::Psi => "psi",
+            DriftMethod::Js => "js",
+            DriftMethod::KsP => "ks_p",
+            DriftMethod::WassersteinNorm => "wasserstein_norm",
+        }
+    }
+
+    pub fn applies_to(self, kind: FeatureKind) -> bool {
+        match self {
+            DriftMethod::Psi | DriftMethod::Js => true,
+            DriftMethod::KsP | DriftMethod::WassersteinNorm => kind == FeatureKind::Numeric,
+        }
+    }
+
+    /// The threshold used when a feature names this method but no threshold: METRICS §5's
+    /// 0.1, and for a p-value the conventional 0.05.
+    pub fn default_threshold(self) -> f64 {
+        match self {
+            DriftMethod::KsP => 0.05,
+            DriftMethod::Psi | DriftMethod::Js | DriftMethod::WassersteinNorm => 0.1,
+        }
+    }
+}
+
+/// Drift of free text: a classifier that tells reference texts from current ones.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextDriftSettings {
+    pub enabled: bool,
+    /// Drift when the held-out ROC AUC is above this, in (0.5, 1) (default 0.55).
+    pub auc_threshold: f64,
+    /// Texts sampled per side (every k-th), at least 2 (default 20000).
+    pub max_rows: usize,
+}
+
+impl Default for TextDriftSettings {
+    fn default() -> Self {
+        TextDriftSettings {
+            enabled: true,
+            auc_threshold: 0.55,
+            max_rows: 20_000,
+        }
+    }
+}
+
+/// Change detectors run on per-window KPI series.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DetectorSettings {
+    /// The series watched, each at most once (default: all three).
+    pub series: Vec<KpiSeries>,
+    pub adwin: AdwinSettings,
+    pub page_hinkley: PageHinkleySettings,
+}
+
+impl Default for DetectorSettings {
+    fn default() -> Self {
+        DetectorSettings {
+            series: KpiSeries::ALL.to_vec(),
+            adwin: AdwinSettings::default(),
+            page_hinkley: PageHinkleySettings::default(),
+        }
+    }
+}
+
+/// A per-window series a change detector can watch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KpiSeries {
+    ContainmentRate,
+    EscalationRate,
+    MeanConfidence,
+}
+
+impl KpiSeries {
+    pub const ALL: [KpiSeries; 3] = [
+        KpiSeries::ContainmentRate,
+        KpiSeries::EscalationRate,
+        KpiSeries::MeanConfidence,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            KpiSeries::ContainmentRate => "containment_rate",
+            KpiSeries::EscalationRate => "escalation_rate",
+            KpiSeries::MeanConfidence => "mean_confidence",
+        }
+    }
+}
+
+/// ADWIN parameters, named and defaulted as the drift crate's `AdwinParams`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdwinSettings {
+    /// Confidence δ in (0, 1): the false-alarm probability bound per step (default 0.002).
+    pub delta: f64,
+    /// Width of the interval the values live in, > 0 (default 1, for rates and shares).
+    pub value_range: f64,
+    /// Shortest sub-window a cut may leave on either side, at least 1 (default 5).
+    pub min_window: usize,
+    /// Longest window kept, at least 2 × `min_window` (default 10000).
+    pub max_window: usize,
+}
+
+impl Default for AdwinSettings {
+    fn default() -> Self {
+        AdwinSettings {
+            delta: 0.002,
+            value_range: 1.0,
+            min_window: 5,
+            max_window: 10_000,
+        }
+    }
+}
+
+/// Page-Hinkley parameters, named and defaulted as the drift crate's `PageHinkleyParams`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageHinkleySettings {
+    /// Drift of the mean tolerated per value, ≥ 0, in the series' units (default 0.005).
+    pub delta: f64,
+    /// Alarm threshold on the cumulative deviation, > 0, in the series' units (default 0.5:
+    /// the watched series are rates and means in [0, 1], one value per window, so a lasting
+    /// shift of 0.1 alarms within about five windows).
+    pub lambda: f64,
+    /// Values needed since the last alarm before the test may fire, at least 1 (default 6:
+    /// six windows of history before the first alarm).
+    pub min_instances: u64,
+}
+
+impl Default for PageHinkleySettings {
+    fn default() -> Self {
+        PageHinkleySettings {
+            delta: 0.005,
+            lambda: 0.5,
+            min_instances: 6,
         }
     }
 }

@@ -14,7 +14,8 @@
 //! function in `compile.rs`.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
@@ -54,6 +55,10 @@ pub struct RawPipeline {
     /// Kafka topic that also receives dead letters (invalid records with their reason).
     /// Default: none; dead letters always land in the lake's dead-letter table.
     pub dead_letter_topic: Option<String>,
+    /// Confidence calibration of the intent model and its recalibration.
+    pub calibration: Option<RawCalibration>,
+    /// Drift of the current window against a reference: features, text and KPI series.
+    pub drift: Option<RawDrift>,
 }
 
 /// Where events come from.
@@ -165,6 +170,155 @@ pub struct RawLakeFiles {
     pub max_age: Option<RawDuration>,
 }
 
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCalibration {
+    /// Equal-width confidence bins of ECE, MCE and ACE. Default `10`.
+    pub bins: Option<RawCount>,
+    /// Accuracy, in (0, 1], that pairs at or above the recommended handoff threshold must
+    /// reach. Default `0.90`.
+    #[schemars(extend("exclusiveMinimum" = 0, "maximum" = 1))]
+    pub target_accuracy: Option<RawNumber>,
+    /// Held-out labelled pairs a predicted intent needs for a handoff threshold of its own;
+    /// intents with fewer use the overall threshold. Default `200`.
+    pub min_intent_support: Option<RawCount>,
+    /// The recalibration map fitted. Default `isotonic`.
+    pub method: Option<RawCalibrationMethod>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RawCalibrationMethod {
+    /// Platt scaling: logistic regression on logit(confidence).
+    Platt,
+    /// Isotonic regression: a non-decreasing step function.
+    Isotonic,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawDrift {
+    /// What the current window is compared with: exactly one of `profile` or `rolling`.
+    /// Default `rolling: 7d`.
+    pub reference: Option<RawDriftReference>,
+    /// Length of the current window of streaming drift metrics. Default `1h`.
+    pub window: Option<RawDuration>,
+    /// Values each side needs for a verdict; fewer gives `insufficient_data`. Default `100`.
+    pub min_count: Option<RawCount>,
+    /// Numeric bins, frozen from the reference's quantiles (at least 2). Default `10`.
+    #[schemars(extend("minimum" = 2))]
+    pub bins: Option<RawCount>,
+    /// Overrides of a feature's verdict rule, keyed by feature name. Default: numeric features
+    /// `wasserstein_norm` ≥ 0.1, categorical ones `js` ≥ 0.1.
+    #[schemars(extend("propertyNames" = { "enum": [
+        "intent", "model_version", "confidence", "tool_latency_ms", "message_length", "channel",
+        "handoff_reason", "disposition", "customer_messages", "bot_time_s", "handle_time_s", "kb_miss_rate"
+    ] }))]
+    pub features: Option<BTreeMap<String, RawDriftFeature>>,
+    /// Drift of free text, by a classifier that tells reference texts from current ones.
+    pub text: Option<RawTextDrift>,
+    /// Change detectors on per-window KPI series.
+    pub detectors: Option<RawDetectors>,
+}
+
+/// The reference sample of drift comparisons.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum RawDriftReference {
+    /// A reference profile written by `convolens drift profile`; a relative path is relative
+    /// to the lake.
+    Profile(String),
+    /// The window of this length just before the current window, e.g. `7d`.
+    Rolling(RawDuration),
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawDriftFeature {
+    /// The statistic that decides the verdict; `ks_p` and `wasserstein_norm` are for numeric
+    /// features only. Default `wasserstein_norm` (numeric) or `js` (categorical).
+    pub method: Option<RawDriftMethod>,
+    /// Drift when the statistic is at least this (for `ks_p`, a p-value in (0, 1): below
+    /// this). Default `0.1` (`0.05` for `ks_p`).
+    #[schemars(extend("exclusiveMinimum" = 0))]
+    pub threshold: Option<RawNumber>,
+    /// Whether the feature is computed and reported. Default `true`.
+    pub enabled: Option<RawFlag>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RawDriftMethod {
+    /// Population stability index.
+    Psi,
+    /// Jensen–Shannon distance, base 2, in [0, 1].
+    Js,
+    /// Kolmogorov–Smirnov p-value (numeric only).
+    KsP,
+    /// Wasserstein distance divided by the reference's standard deviation (numeric only).
+    WassersteinNorm,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawTextDrift {
+    /// Whether text drift is computed. Default `true`.
+    pub enabled: Option<RawFlag>,
+    /// Drift when the classifier's held-out ROC AUC is above this, in (0.5, 1). Default `0.55`.
+    #[schemars(extend("exclusiveMinimum" = 0.5, "exclusiveMaximum" = 1))]
+    pub auc_threshold: Option<RawNumber>,
+    /// Texts sampled per side, every k-th (at least 2). Default `20000`.
+    #[schemars(extend("minimum" = 2))]
+    pub max_rows: Option<RawCount>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawDetectors {
+    /// The per-window series watched, each at most once; `[]` watches none. Default: all three.
+    pub series: Option<Vec<RawKpiSeries>>,
+    /// ADWIN (adaptive windowing) on each series.
+    pub adwin: Option<RawAdwin>,
+    /// Page-Hinkley test on each series.
+    pub page_hinkley: Option<RawPageHinkley>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RawKpiSeries {
+    ContainmentRate,
+    EscalationRate,
+    MeanConfidence,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawAdwin {
+    /// Confidence δ in (0, 1): the false-alarm probability bound per step. Default `0.002`.
+    #[schemars(extend("exclusiveMinimum" = 0, "exclusiveMaximum" = 1))]
+    pub delta: Option<RawNumber>,
+    /// Width of the interval the values live in (> 0). Default `1`, for rates and shares.
+    #[schemars(extend("exclusiveMinimum" = 0))]
+    pub value_range: Option<RawNumber>,
+    /// Shortest sub-window a cut may leave on either side. Default `5`.
+    pub min_window: Option<RawCount>,
+    /// Longest window kept, at least 2 × `min_window`. Default `10000`.
+    pub max_window: Option<RawCount>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawPageHinkley {
+    /// Drift of the mean tolerated per value (≥ 0), in the series' units. Default `0.005`.
+    #[schemars(extend("minimum" = 0))]
+    pub delta: Option<RawNumber>,
+    /// Alarm threshold on the cumulative deviation (> 0), in the series' units. Default `0.5`.
+    #[schemars(extend("exclusiveMinimum" = 0))]
+    pub lambda: Option<RawNumber>,
+    /// Values needed since the last alarm before the test may fire. Default `30`.
+    pub min_instances: Option<RawCount>,
+}
+
 /// A duration: whole numbers with units, largest first (`500ms`, `10s`, `30m`, `1h30m`, `2d`).
 #[derive(Debug, Deserialize)]
 #[serde(transparent)]
@@ -230,6 +384,26 @@ impl JsonSchema for RawCount {
     }
 }
 
+/// A decimal number (`0.9`, `50`, `2e-3`).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawNumber {
+    Number(f64),
+    Interpolated(String),
+}
+
+impl JsonSchema for RawNumber {
+    fn schema_name() -> Cow<'static, str> {
+        "Number".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "anyOf": [{ "type": "number" }, { "type": "string", "pattern": INTERPOLATION_PATTERN }]
+        })
+    }
+}
+
 /// `true` or `false`.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
@@ -258,6 +432,17 @@ const SIZE_PATTERN: &str = r"^[0-9]+(B|KiB|MiB|GiB|TiB)?$|\$\{";
 /// The keys a YAML mapping described by `T` may have: the properties of its schema (for an
 /// enum like [`RawSource`], of every variant).
 pub fn keys_of<T: JsonSchema>() -> Vec<String> {
+    // Generating a schema also generates those of every type below it, and the compiler
+    // asks once per mapping it reads, so each type's keys are worked out once per process.
+    static KEYS: OnceLock<Mutex<HashMap<Cow<'static, str>, Vec<String>>>> = OnceLock::new();
+    let mut keys = KEYS
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    keys.entry(T::schema_id()).or_insert_with(schema_keys::<T>).clone()
+}
+
+fn schema_keys<T: JsonSchema>() -> Vec<String> {
     let schema = SchemaGenerator::default().into_root_schema_for::<T>();
     let variants = ["oneOf", "anyOf"]
         .iter()

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::fmt;
 use std::time::Duration;
 
 use schemars::JsonSchema;
@@ -13,7 +14,7 @@ use super::interpolate::interpolate;
 use super::node::{Key, Node, Pos, Value};
 use super::raw::keys_of;
 use super::suggest::closest;
-use super::units::{DURATION_FORM, SIZE_FORM, parse_duration, parse_size};
+use super::units::{DURATION_FORM, SIZE_FORM, parse_duration, parse_number, parse_size};
 
 pub struct Reader<'e> {
     env: &'e dyn Fn(&str) -> Option<String>,
@@ -249,13 +250,40 @@ impl<'e> Reader<'e> {
 
     /// A whole number, at least 1.
     pub fn count(&mut self, node: &Node, path: &str) -> Option<u64> {
+        self.count_from(node, path, 1)
+    }
+
+    /// A whole number, at least `min`.
+    pub fn count_from(&mut self, node: &Node, path: &str, min: u64) -> Option<u64> {
         let text = self.text(node, path)?;
         let all_digits = !text.value.is_empty() && text.value.bytes().all(|b| b.is_ascii_digit());
         let message = match text.value.parse::<u64>() {
             _ if !all_digits => format!("expected a whole number, found {}", quote(&text.value)),
-            Ok(0) => "must be at least 1".to_owned(),
+            Ok(count) if count < min => format!("must be at least {min}"),
             Ok(count) => return Some(count),
             Err(_) => format!("{} is too large", quote(&text.value)),
+        };
+        self.error(node.pos, path, text.explain(&message));
+        None
+    }
+
+    /// A whole number of at least `min` that counts things held in memory (rows, bins).
+    pub fn count_in_memory(&mut self, node: &Node, path: &str, min: u64) -> Option<usize> {
+        let count = self.count_from(node, path, min)?;
+        let fits = usize::try_from(count).ok();
+        if fits.is_none() {
+            self.error(node.pos, path, "too large for this machine");
+        }
+        fits
+    }
+
+    /// A finite number within `bounds`.
+    pub fn number(&mut self, node: &Node, path: &str, bounds: Bounds) -> Option<f64> {
+        let text = self.text(node, path)?;
+        let message = match parse_number(&text.value) {
+            Ok(number) if bounds.contains(number) => return Some(number),
+            Ok(_) => format!("must be {bounds}, found {}", quote(&text.value)),
+            Err(message) => message,
         };
         self.error(node.pos, path, text.explain(&message));
         None
@@ -322,6 +350,87 @@ impl<'e> Reader<'e> {
         );
         self.error(node.pos, path, text.explain(&message));
         None
+    }
+}
+
+/// The numbers a setting accepts: each end open, closed or absent.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bounds {
+    low: Bound,
+    high: Bound,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Bound {
+    Unbounded,
+    /// The end itself is excluded.
+    Open(f64),
+    /// The end itself is included.
+    Closed(f64),
+}
+
+impl Bounds {
+    /// `x > low`.
+    pub const fn above(low: f64) -> Bounds {
+        Bounds {
+            low: Bound::Open(low),
+            high: Bound::Unbounded,
+        }
+    }
+
+    /// `x ≥ low`.
+    pub const fn at_least(low: f64) -> Bounds {
+        Bounds {
+            low: Bound::Closed(low),
+            high: Bound::Unbounded,
+        }
+    }
+
+    /// `low < x < high`.
+    pub const fn between(low: f64, high: f64) -> Bounds {
+        Bounds {
+            low: Bound::Open(low),
+            high: Bound::Open(high),
+        }
+    }
+
+    /// `low < x ≤ high`.
+    pub const fn above_up_to(low: f64, high: f64) -> Bounds {
+        Bounds {
+            low: Bound::Open(low),
+            high: Bound::Closed(high),
+        }
+    }
+
+    pub fn contains(&self, x: f64) -> bool {
+        let above_low = match self.low {
+            Bound::Unbounded => true,
+            Bound::Open(low) => x > low,
+            Bound::Closed(low) => x >= low,
+        };
+        let below_high = match self.high {
+            Bound::Unbounded => true,
+            Bound::Open(high) => x < high,
+            Bound::Closed(high) => x <= high,
+        };
+        above_low && below_high
+    }
+}
+
+/// Reads after "must be": `greater than 0 and at most 1`, `between 0 and 1 (exclusive)`.
+impl fmt::Display for Bounds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.low, self.high) {
+            (Bound::Open(low), Bound::Open(high)) => write!(f, "between {low} and {high} (exclusive)"),
+            (Bound::Closed(low), Bound::Closed(high)) => write!(f, "between {low} and {high}"),
+            (Bound::Open(low), Bound::Closed(high)) => write!(f, "greater than {low} and at most {high}"),
+            (Bound::Closed(low), Bound::Open(high)) => write!(f, "at least {low} and less than {high}"),
+            (Bound::Open(low), Bound::Unbounded) => write!(f, "greater than {low}"),
+            (Bound::Closed(low), Bound::Unbounded) => write!(f, "at least {low}"),
+            (Bound::Unbounded, Bound::Open(high)) => write!(f, "less than {high}"),
+            (Bound::Unbounded, Bound::Closed(high)) => write!(f, "at most {high}"),
+            (Bound::Unbounded, Bound::Unbounded) => f.write_str("a number"),
+        }
     }
 }
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::*;
 
 mod errors;
+mod evaluation;
 
 const SHIPPED: &str = include_str!("../../../pipelines.yaml");
 
@@ -76,6 +77,9 @@ fn the_shipped_file_compiles_without_any_environment() {
     assert!(account.is_match("my account is ACC-12345678, thanks"));
     assert!(!account.is_match("ACC-1234567 is too short"));
     assert!(!account.is_match("XACC-12345678 is part of a word"));
+    // The file spells out the defaults, so that users see every knob.
+    assert_eq!(support.calibration, CalibrationSettings::default());
+    assert_eq!(support.drift, DriftSettings::default());
 }
 
 #[test]
@@ -110,6 +114,8 @@ fn omitted_sections_and_keys_take_the_documented_defaults() {
     assert_eq!(p.redaction, RedactionSettings::default());
     assert_eq!(p.limits, Limits::default());
     assert_eq!(p.commit_interval, Duration::from_secs(10));
+    assert_eq!(p.calibration, CalibrationSettings::default());
+    assert_eq!(p.drift, DriftSettings::default());
 }
 
 #[test]
@@ -132,6 +138,21 @@ pipelines:
     lake_files: { max_rows: 10, max_bytes: 4096, max_age: 1h30m }
     commit_interval: 500ms
     dead_letter_topic: first.dlq
+    calibration: { bins: 15, target_accuracy: 0.95, min_intent_support: 50, method: platt }
+    drift:
+      reference: { profile: profiles/october.json }
+      window: 30m
+      min_count: 500
+      bins: 20
+      features:
+        intent: { method: psi, threshold: 0.2 }
+        confidence: { method: ks_p, threshold: 0.01, enabled: true }
+        kb_miss_rate: { enabled: false }
+      text: { enabled: false, auc_threshold: 0.6, max_rows: 1000 }
+      detectors:
+        series: [mean_confidence]
+        adwin: { delta: 0.01, value_range: 2, min_window: 10, max_window: 500 }
+        page_hinkley: { delta: 0, lambda: 0.5, min_instances: 10 }
   second:
     source: { files: { paths: [a.ndjson, b.ndjson.gz] } }
     lake: lake2
@@ -187,6 +208,57 @@ pipelines:
         },
         commit_interval: Duration::from_millis(500),
         dead_letter_topic: Some("first.dlq".to_owned()),
+        calibration: CalibrationSettings {
+            bins: 15,
+            target_accuracy: 0.95,
+            min_intent_support: 50,
+            method: CalibrationMethod::Platt,
+        },
+        drift: DriftSettings {
+            reference: DriftReference::Profile(PathBuf::from("profiles/october.json")),
+            window: Duration::from_secs(30 * 60),
+            min_count: 500,
+            bins: 20,
+            features: DRIFT_FEATURES
+                .iter()
+                .map(|(name, kind)| match *name {
+                    "intent" => DriftFeature {
+                        method: DriftMethod::Psi,
+                        threshold: 0.2,
+                        ..DriftFeature::default_for(name, *kind)
+                    },
+                    "confidence" => DriftFeature {
+                        method: DriftMethod::KsP,
+                        threshold: 0.01,
+                        ..DriftFeature::default_for(name, *kind)
+                    },
+                    "kb_miss_rate" => DriftFeature {
+                        enabled: false,
+                        ..DriftFeature::default_for(name, *kind)
+                    },
+                    _ => DriftFeature::default_for(name, *kind),
+                })
+                .collect(),
+            text: TextDriftSettings {
+                enabled: false,
+                auc_threshold: 0.6,
+                max_rows: 1000,
+            },
+            detectors: DetectorSettings {
+                series: vec![KpiSeries::MeanConfidence],
+                adwin: AdwinSettings {
+                    delta: 0.01,
+                    value_range: 2.0,
+                    min_window: 10,
+                    max_window: 500,
+                },
+                page_hinkley: PageHinkleySettings {
+                    delta: 0.0,
+                    lambda: 0.5,
+                    min_instances: 10,
+                },
+            },
+        },
     };
     assert_eq!(first, &expected);
     let files = vec![PathBuf::from("a.ndjson"), PathBuf::from("b.ndjson.gz")];
@@ -376,10 +448,67 @@ fn json_schema_describes_the_file_for_editors() {
         "lake_files",
         "commit_interval",
         "dead_letter_topic",
+        "calibration",
+        "drift",
     ] {
         assert!(pipeline["properties"][section].is_object(), "{section} in {pipeline:#}");
     }
     assert!(schema["$defs"]["Duration"]["pattern"].is_string());
+    let keys = |def: &str| -> Vec<&str> {
+        let mut keys: Vec<&str> = schema["$defs"][def]["properties"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{def} in {schema:#}"))
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort();
+        keys
+    };
+    assert_eq!(
+        keys("RawCalibration"),
+        ["bins", "method", "min_intent_support", "target_accuracy"]
+    );
+    assert_eq!(
+        keys("RawDrift"),
+        [
+            "bins",
+            "detectors",
+            "features",
+            "min_count",
+            "reference",
+            "text",
+            "window"
+        ]
+    );
+    assert_eq!(keys("RawDriftFeature"), ["enabled", "method", "threshold"]);
+    assert_eq!(keys("RawTextDrift"), ["auc_threshold", "enabled", "max_rows"]);
+    assert_eq!(keys("RawDetectors"), ["adwin", "page_hinkley", "series"]);
+    assert_eq!(keys("RawAdwin"), ["delta", "max_window", "min_window", "value_range"]);
+    assert_eq!(keys("RawPageHinkley"), ["delta", "lambda", "min_instances"]);
+    let drift = &schema["$defs"]["RawDrift"]["properties"];
+    let feature_names: Vec<&str> = drift["features"]["propertyNames"]["enum"]
+        .as_array()
+        .expect("feature names")
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    let known: Vec<&str> = DRIFT_FEATURES.iter().map(|(name, _)| *name).collect();
+    assert_eq!(
+        feature_names, known,
+        "the schema lists the features the compiler accepts"
+    );
+    assert_eq!(drift["bins"]["minimum"], 2);
+    let text = &schema["$defs"]["RawTextDrift"]["properties"]["auc_threshold"];
+    assert_eq!(
+        (&text["exclusiveMinimum"], &text["exclusiveMaximum"]),
+        (&0.5.into(), &1.into())
+    );
+    let number_forms = schema["$defs"]["Number"]["anyOf"].as_array().expect("number forms");
+    assert_eq!(number_forms[0]["type"], "number");
+    let methods = serde_json::to_string(&schema["$defs"]["RawDriftMethod"]).expect("serializable");
+    for method in ["psi", "js", "ks_p", "wasserstein_norm"] {
+        assert!(methods.contains(&format!("\"{method}\"")), "{method} in {methods}");
+    }
 }
 
 #[test]

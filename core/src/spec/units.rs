@@ -1,7 +1,9 @@
-//! Durations (`30m`, `1h30m`, `500ms`) and byte sizes (`1MiB`, `512KiB`, `1048576`).
+//! Durations (`30m`, `1h30m`, `500ms`), byte sizes (`1MiB`, `512KiB`, `1048576`) and
+//! decimal numbers (`0.9`, `2e-3`).
 //!
-//! Both are strict: a bare `30` could mean seconds or minutes, and `1MB` could mean 10⁶ or
-//! 2²⁰ bytes, so neither is guessed. Errors are messages for [`super::ConfigError`].
+//! All are strict: a bare `30` could mean seconds or minutes, and `1MB` could mean 10⁶ or
+//! 2²⁰ bytes, so neither is guessed; `.inf`, `nan` and `1_000` are not numbers here. Errors
+//! are messages for [`super::ConfigError`].
 
 use std::time::Duration;
 
@@ -112,6 +114,22 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     count.checked_mul(multiplier).ok_or_else(too_large)
 }
 
+pub const NUMBER_FORM: &str = "a number like `0.9`, `50` or `2e-3`";
+
+/// Parses a finite decimal number: an optional sign, digits with an optional decimal point,
+/// and an optional exponent (`0.9`, `.5`, `50`, `-1`, `2e-3`).
+pub fn parse_number(text: &str) -> Result<f64, String> {
+    // `f64::from_str` also reads `inf`, `NaN` and `infinity`, which no setting means.
+    let decimal = text
+        .bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'));
+    match text.parse::<f64>() {
+        Ok(number) if decimal && number.is_finite() => Ok(number),
+        Ok(_) if decimal => Err(format!("`{text}` is too large")),
+        _ => Err(format!("expected {NUMBER_FORM}, found `{text}`")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,6 +208,25 @@ mod tests {
             assert_eq!(parse_duration(&format_duration(duration)), Ok(duration), "{millis}");
         }
         assert_eq!(format_duration(secs(3600 + 15 * 60)), "1h15m");
+    }
+
+    #[test]
+    fn numbers_are_finite_decimals() {
+        assert_eq!(parse_number("0.9"), Ok(0.9));
+        assert_eq!(parse_number("0.90"), Ok(0.9));
+        assert_eq!(parse_number(".5"), Ok(0.5));
+        assert_eq!(parse_number("50"), Ok(50.0));
+        assert_eq!(parse_number("-1"), Ok(-1.0));
+        assert_eq!(parse_number("+1.5"), Ok(1.5));
+        assert_eq!(parse_number("2e-3"), Ok(0.002));
+        assert_eq!(parse_number("1E2"), Ok(100.0));
+        for bad in [
+            "", "inf", ".inf", "NaN", "infinity", "1_000", "0,5", "1.2.3", "e", "-", "1e", "0x10", " 1",
+        ] {
+            let message = parse_number(bad).expect_err(bad);
+            assert!(message.starts_with("expected a number like"), "{bad}: {message}");
+        }
+        assert_eq!(parse_number("1e400"), Err("`1e400` is too large".to_owned()));
     }
 
     #[test]
