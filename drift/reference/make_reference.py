@@ -13,9 +13,11 @@ contract and delegated to the libraries named there wherever one exists:
 - ks: scipy.stats.ks_2samp(...).statistic and scipy.stats.kstwobign.sf(D·√n_e);
 - wasserstein: scipy.stats.wasserstein_distance, normalised by numpy.std (population);
 - Page-Hinkley: river.drift.PageHinkley, cross-checked against a plain transcription;
-- ADWIN: a plain transcription of Bifet & Gavaldà (2007), exact variant (every split checked).
+- ADWIN: a plain transcription of Bifet & Gavaldà (2007), exact variant (every split checked);
+- ROC AUC: sklearn.metrics.roc_auc_score; erfc: scipy.special.erfc; the out-of-scope z-test:
+  the pooled two-proportion formula with scipy.stats.norm.sf.
 
-Run: pip install numpy scipy river && python3 make_reference.py
+Run: pip install numpy scipy scikit-learn river && python3 make_reference.py
 """
 
 from __future__ import annotations
@@ -29,7 +31,10 @@ import sys
 import numpy as np
 import scipy
 import scipy.spatial.distance
+import scipy.special
 import scipy.stats
+import sklearn
+import sklearn.metrics
 
 try:
     import river
@@ -99,6 +104,11 @@ def numeric_case(name, reference, current, bins=BINS, approx_cap=None):
     out["edges"] = edges.tolist()
     out["edges_bits"] = bits(edges)
     out["std_ref"] = float(np.std(r)) if r.size > 0 else None
+    # Summary a reference profile stores (numpy defaults: mean, median = linear quantile ½).
+    out["mean_ref"] = float(np.mean(r)) if r.size > 0 else None
+    out["median_ref"] = float(np.median(r)) if r.size > 0 else None
+    out["min_ref"] = float(np.min(r)) if r.size > 0 else None
+    out["max_ref"] = float(np.max(r)) if r.size > 0 else None
     if r.size > 0 and c.size > 0:
         counts_r = bin_counts(edges, r)
         counts_c = bin_counts(edges, c)
@@ -282,6 +292,59 @@ def kolmogorov_cases():
 
 
 # ---------------------------------------------------------------------------------------------
+# Domain classifier AUC, the normal tail, the out-of-scope z-test
+# ---------------------------------------------------------------------------------------------
+
+
+def roc_auc_cases(rng):
+    """sklearn's roc_auc_score (trapezoids under the ROC curve, so ties count half)."""
+    inputs = []
+    labels = rng.random(300) < 0.4
+    inputs.append(("continuous_overlap", rng.normal(0, 1, 300) + 0.8 * labels, labels))
+    labels = rng.random(1000) < 0.5
+    # Scores on a coarse grid: many ties, inside and across the classes.
+    inputs.append(("heavy_ties", np.round(rng.normal(0, 1, 1000) + 0.3 * labels, 1), labels))
+    labels = np.array([True, False] * 20)
+    inputs.append(("all_tied", np.full(40, 0.25), labels))
+    inputs.append(("separated", np.arange(40, dtype=float) + 100.0 * labels, labels))
+    inputs.append(("inverted", -(np.arange(40, dtype=float) + 100.0 * labels), labels))
+    labels = rng.random(6000) < 0.3
+    inputs.append(("large_unbalanced", np.round(rng.beta(2, 5, 6000) + 0.05 * labels, 3), labels))
+    cases = []
+    for name, scores, labels in inputs:
+        scores = rounded(scores)
+        cases.append({
+            "name": name,
+            "scores": scores,
+            "labels": [bool(x) for x in labels],
+            "auc": float(sklearn.metrics.roc_auc_score(labels, scores)),
+        })
+    return cases
+
+
+def erfc_cases():
+    xs = [-5.0, -2.0, -0.5, -1e-3, 0.0, 1e-8, 0.1, 0.5, 0.9, 0.999, 1.0, 1.001, 1.5, 1.97, 2.0, 3.0, 4.5,
+          6.0, 10.0, 15.0, 26.0, 27.5]
+    return [{"x": x, "erfc": float(scipy.special.erfc(x))} for x in xs]
+
+
+def oos_cases():
+    """Pooled two-proportion z-test, two-sided p from scipy.stats.norm.sf."""
+    inputs = [(40, 2000, 100, 2000), (1, 1000, 2, 1000), (10000, 100000, 15000, 100000), (100, 2000, 40, 2000),
+              (0, 5000, 12, 5000), (3, 700, 9, 650), (250, 12000, 610, 11000), (7, 50, 14, 50)]
+    cases = []
+    for ref_oos, ref_total, cur_oos, cur_total in inputs:
+        r, c = ref_oos / ref_total, cur_oos / cur_total
+        pooled = (ref_oos + cur_oos) / (ref_total + cur_total)
+        z = (c - r) / math.sqrt(pooled * (1 - pooled) * (1 / ref_total + 1 / cur_total))
+        p = float(2 * scipy.stats.norm.sf(abs(z)))
+        flagged = c > r and c >= 2 * r and p < 0.01
+        cases.append({"ref_oos": ref_oos, "ref_total": ref_total, "cur_oos": cur_oos, "cur_total": cur_total,
+                      "z": z, "p_value": p, "flagged": flagged})
+    return cases
+
+
+# ---------------------------------------------------------------------------------------------
 # Detectors
 # ---------------------------------------------------------------------------------------------
 
@@ -426,6 +489,7 @@ def main():
             "numpy": np.__version__,
             "scipy": scipy.__version__,
             "river": getattr(river, "__version__", None),
+            "sklearn": sklearn.__version__,
         },
         "quantile_edges": quantile_edge_cases(rng),
         "shares": share_cases(),
@@ -434,6 +498,10 @@ def main():
         "categorical_features": categorical_cases(rng),
         "page_hinkley": ph_cases,
         "adwin": adwin_cases,
+        # Own generator, so adding these left every value above unchanged.
+        "roc_auc": roc_auc_cases(np.random.default_rng(20261102)),
+        "erfc": erfc_cases(),
+        "oos": oos_cases(),
     }
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "expected.json")
     with open(path, "w", encoding="utf-8") as f:

@@ -8,6 +8,7 @@ use crate::error::DriftError;
 use crate::histogram::{NumericHistogram, shares_of};
 use crate::policy::{DriftPolicy, FeatureKind, Method, Verdict};
 use crate::profile::{NumericProfile, share};
+use crate::sample::EmpiricalSample;
 use crate::stats;
 
 /// The drift report of one feature.
@@ -83,14 +84,43 @@ pub fn compare_numeric_profiles(
     policy: &DriftPolicy,
 ) -> Result<FeatureDrift, DriftError> {
     policy.check(feature, FeatureKind::Numeric)?;
-    let (reference_bins, current_bins) = frozen_histograms(reference, current, policy.bins)?;
+    let edges = reference.sample().quantile_edges(policy.bins);
+    let mut reference_bins = reference.sample().histogram(edges)?;
+    reference_bins.add_weighted(None, reference.nulls());
+    let reference_std = reference.sample().std_pop();
+    numeric_drift(
+        feature,
+        &reference_bins,
+        reference.sample(),
+        reference_std,
+        current,
+        policy,
+    )
+}
+
+/// The numeric comparison once the reference is reduced to what a stored profile keeps: its
+/// counts in the frozen bins (nulls included), its sample, and its standard deviation (taken
+/// apart because a compacted profile sample only approximates the exact one it was built from).
+pub(crate) fn numeric_drift(
+    feature: &str,
+    reference_bins: &NumericHistogram,
+    reference_sample: &EmpiricalSample,
+    reference_std: Option<f64>,
+    current: &NumericProfile,
+    policy: &DriftPolicy,
+) -> Result<FeatureDrift, DriftError> {
+    policy.check(feature, FeatureKind::Numeric)?;
+    let mut current_bins = current.sample().histogram(reference_bins.edges().to_vec())?;
+    current_bins.add_weighted(None, current.nulls());
     let (psi, js) = share_distances(shares_of(reference_bins.counts()), shares_of(current_bins.counts()))?;
-    let (reference_points, current_points) = (reference.sample().points(), current.sample().points());
+    let (reference_points, current_points) = (reference_sample.points(), current.sample().points());
     let ks = stats::ks_weighted(reference_points, current_points);
     let wasserstein = stats::wasserstein_weighted(reference_points, current_points);
     let wasserstein_norm = wasserstein
-        .zip(reference.sample().std_pop())
+        .zip(reference_std)
         .map(|(w, std)| stats::wasserstein_norm(w, std));
+    let reference_non_null = reference_bins.non_null();
+    let n_ref = reference_non_null.saturating_add(reference_bins.nulls());
     let mut drift = FeatureDrift {
         feature: feature.to_owned(),
         kind: KindStatistics::Numeric {
@@ -99,9 +129,9 @@ pub fn compare_numeric_profiles(
             wasserstein,
             wasserstein_norm,
         },
-        n_ref: reference.total(),
+        n_ref,
         n_cur: current.total(),
-        null_share_ref: reference.null_share(),
+        null_share_ref: share(reference_bins.nulls(), n_ref),
         null_share_cur: current.null_share(),
         psi,
         js,
@@ -109,7 +139,7 @@ pub fn compare_numeric_profiles(
         threshold: policy.threshold,
         verdict: Verdict::InsufficientData,
     };
-    let fewest = reference.non_null().min(current.non_null());
+    let fewest = reference_non_null.min(current.non_null());
     drift.verdict = policy.verdict(fewest, drift.statistic(policy.method));
     Ok(drift)
 }

@@ -1,6 +1,7 @@
 //! Errors of the drift crate. Every one is a configuration or state mismatch found before any
 //! number is computed (data itself never errors: nulls and non-finite values are counted, not
-//! rejected), so every one stops the run.
+//! rejected; the one exception is embeddings of mixed dimension, which no statistic can use),
+//! so every one stops the run.
 
 use convolens_core::ErrorClass;
 
@@ -29,6 +30,15 @@ pub enum DriftError {
         method: Method,
         kind: &'static str,
     },
+
+    #[error("reference profile: {reason}")]
+    Profile { reason: String },
+
+    #[error("invalid input: {reason}")]
+    InvalidInput { reason: String },
+
+    #[error("the domain classifier failed to fit: {reason}")]
+    Classifier { reason: String },
 
     #[error("parameter `{name}` = {value} is out of range: {expected}")]
     InvalidParameter {

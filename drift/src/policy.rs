@@ -23,7 +23,7 @@ pub enum FeatureKind {
 }
 
 impl FeatureKind {
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             FeatureKind::Numeric => "numeric",
             FeatureKind::Categorical => "categorical",

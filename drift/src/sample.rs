@@ -175,23 +175,58 @@ impl EmpiricalSample {
     /// Edges at this sample's quantiles, as [`bins::quantile_edges`] would give on the
     /// expanded values.
     pub fn quantile_edges(&self, bins: usize) -> Vec<f64> {
-        let mut cumulative = Vec::with_capacity(self.points.len());
-        let mut running: u64 = 0;
-        for point in &self.points {
-            running = running.saturating_add(point.weight);
-            cumulative.push(running);
-        }
-        let value_at = |index: u64| {
-            // The point whose cumulative weight first exceeds the 0-based index holds it.
-            let position = cumulative.partition_point(|through| *through <= index);
-            self.points.get(position).map(|point| point.value)
-        };
-        bins::edges_from_sorted(self.count, bins, value_at)
+        let cumulative = self.cumulative_weights();
+        bins::edges_from_sorted(self.count, bins, |index| self.value_at(&cumulative, index))
     }
 
     /// Population standard deviation (numpy's default `std`, ddof = 0); `None` when empty.
     pub fn std_pop(&self) -> Option<f64> {
         weighted_std_pop(&self.points)
+    }
+
+    /// Mean, summed in numpy's pairwise order over the distinct values; `None` when empty.
+    pub fn mean(&self) -> Option<f64> {
+        weighted_mean(&self.points)
+    }
+
+    /// numpy's linear quantile at `q` in [0, 1]; `None` when empty.
+    pub fn quantile(&self, q: f64) -> Option<f64> {
+        let cumulative = self.cumulative_weights();
+        bins::linear_quantile(self.count, q, |index| self.value_at(&cumulative, index))
+    }
+
+    pub fn min(&self) -> Option<f64> {
+        self.points.first().map(|point| point.value)
+    }
+
+    pub fn max(&self) -> Option<f64> {
+        self.points.last().map(|point| point.value)
+    }
+
+    /// The same observations under another cap, compacted if they exceed it (a reference
+    /// profile stores its sample smaller than the exact one it computed its edges from).
+    pub fn with_cap(&self, cap: usize) -> EmpiricalSample {
+        let mut capped = EmpiricalSample::new(cap);
+        capped.merge(self);
+        capped
+    }
+
+    fn cumulative_weights(&self) -> Vec<u64> {
+        let mut running: u64 = 0;
+        self.points
+            .iter()
+            .map(|point| {
+                running = running.saturating_add(point.weight);
+                running
+            })
+            .collect()
+    }
+
+    /// The 0-based `index`-th smallest observation: the point whose cumulative weight first
+    /// exceeds it.
+    fn value_at(&self, cumulative: &[u64], index: u64) -> Option<f64> {
+        let position = cumulative.partition_point(|through| *through <= index);
+        self.points.get(position).map(|point| point.value)
     }
 
     /// Counts of this sample in the bins of `edges`.
@@ -218,13 +253,8 @@ impl EmpiricalSample {
 
 /// Population standard deviation of weighted points, summing in numpy's pairwise order.
 pub(crate) fn weighted_std_pop(points: &[WeightedValue]) -> Option<f64> {
-    let count = count_total(points.iter().map(|point| point.weight));
-    if count == 0 {
-        return None;
-    }
-    let n = count as f64;
-    let weighted: Vec<f64> = points.iter().map(|point| point.weight as f64 * point.value).collect();
-    let mean = pairwise_sum(&weighted) / n;
+    let mean = weighted_mean(points)?;
+    let n = count_total(points.iter().map(|point| point.weight)) as f64;
     let squares: Vec<f64> = points
         .iter()
         .map(|point| {
@@ -233,6 +263,16 @@ pub(crate) fn weighted_std_pop(points: &[WeightedValue]) -> Option<f64> {
         })
         .collect();
     Some((pairwise_sum(&squares) / n).sqrt())
+}
+
+/// Weighted mean, summing in numpy's pairwise order; `None` without weight.
+pub(crate) fn weighted_mean(points: &[WeightedValue]) -> Option<f64> {
+    let count = count_total(points.iter().map(|point| point.weight));
+    if count == 0 {
+        return None;
+    }
+    let weighted: Vec<f64> = points.iter().map(|point| point.weight as f64 * point.value).collect();
+    Some(pairwise_sum(&weighted) / count as f64)
 }
 
 /// Finite values sorted ascending and grouped into distinct values with their counts.
@@ -388,6 +428,27 @@ mod tests {
         let sample = EmpiricalSample::from_values(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0], 100);
         assert_eq!(sample.std_pop(), Some(2.0));
         assert_eq!(EmpiricalSample::new(100).std_pop(), None);
+    }
+
+    #[test]
+    fn summary_statistics_of_a_known_sample() {
+        // Sorted: 1 1 2 3 3 3 10; numpy: mean 23/7, median 3, quantile(0.25) = 1.5.
+        let sample = EmpiricalSample::from_values(&[3.0, 1.0, 10.0, 3.0, 2.0, 1.0, 3.0], 100);
+        assert_eq!(sample.mean(), Some(23.0 / 7.0));
+        assert_eq!(sample.quantile(0.5), Some(3.0));
+        assert_eq!(sample.quantile(0.25), Some(1.5));
+        assert_eq!((sample.min(), sample.max()), (Some(1.0), Some(10.0)));
+        let empty = EmpiricalSample::new(100);
+        assert_eq!((empty.mean(), empty.quantile(0.5), empty.min()), (None, None, None));
+    }
+
+    #[test]
+    fn with_cap_keeps_an_exact_sample_and_compacts_a_large_one() {
+        let values: Vec<f64> = (0..1000).map(f64::from).collect();
+        let exact = EmpiricalSample::from_values(&values, 5000);
+        assert_eq!(exact.with_cap(2000), EmpiricalSample::from_values(&values, 2000));
+        let small = exact.with_cap(64);
+        assert!(!small.is_exact() && small.points().len() <= 64 && small.len() == 1000);
     }
 
     #[test]

@@ -30,7 +30,7 @@ import sklearn
 from scipy import special, stats
 from sklearn.calibration import calibration_curve
 from sklearn.isotonic import IsotonicRegression
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LinearRegression, LogisticRegression
 
 HERE = Path(__file__).resolve().parent
 
@@ -292,6 +292,10 @@ def standardise(v):
 
 
 def ols_reference(rows, y):
+    """Standardised OLS as scikit-learn's LinearRegression fits it (the Rust side uses
+    linfa-linear), after the same column screening: constant columns and columns that do
+    not raise the rank are left out. numpy lstsq must agree with scikit-learn (to 1e-10
+    relative: one case is ill-conditioned on purpose)."""
     X = np.asarray(rows, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     n, k = X.shape
@@ -305,12 +309,17 @@ def ols_reference(rows, y):
             kept = trial  # otherwise a linear combination of earlier columns: dropped
     Z = np.column_stack([standardise(X[:, i]) for i in kept])
     zy = standardise(y)
+    model = LinearRegression().fit(Z, zy)
+    r2 = float(model.score(Z, zy))
     beta, *_ = np.linalg.lstsq(Z, zy, rcond=None)
     resid = zy - Z @ beta
+    assert np.allclose(model.coef_, beta, rtol=1e-10, atol=1e-12), (model.coef_ - beta)
+    assert abs(model.intercept_) < 1e-12, model.intercept_
+    assert abs(r2 - (1 - resid @ resid / (zy @ zy))) < 1e-12
     coefficients = [None] * k
-    for j, b in zip(kept, beta):
+    for j, b in zip(kept, model.coef_):
         coefficients[j] = float(b)
-    return {"n": n, "coefficients": coefficients, "r2": float(1 - resid @ resid / (zy @ zy))}
+    return {"n": n, "coefficients": coefficients, "r2": r2}
 
 
 def ols_cases(rng):
@@ -326,6 +335,34 @@ def ols_cases(rng):
     X = np.column_stack([a, b, 2.0 * a, np.round(rng.normal(size=n), 6)])
     y = np.round(a - b + rng.normal(size=n), 6)
     cases.append({"name": "collinear_column", "rows": X.tolist(), "y": fl(y), "expected": ols_reference(X, y)})
+
+    # Later cases draw from their own generator, so that adding them left every other
+    # dataset in this file unchanged.
+    own = np.random.default_rng(20261121)
+    n = 1000
+    contained = own.uniform(size=n) < 0.6
+    handle = np.where(contained, 0.0, np.round(own.gamma(2.0, 300.0, size=n), 1))
+    X = np.column_stack(
+        [
+            contained,  # contained
+            ~contained,  # handed_off: the exact complement in this window
+            handle,  # handle_time_s
+            np.round(own.gamma(2.0, 60.0, size=n), 1),  # bot_time_s
+            np.where(contained, 0.0, np.round(own.exponential(90.0, size=n), 1)),  # queue_wait_s
+            np.round(own.beta(6, 2, size=n), 4),  # mean_confidence
+            own.poisson(5, size=n) + 1,  # customer_messages
+            own.poisson(0.4, size=n),  # kb_misses
+        ]
+    ).astype(float)
+    latent = 3.4 + 0.6 * X[:, 0] - 0.0008 * X[:, 2] - 0.004 * X[:, 4] + 0.8 * X[:, 5] - 0.3 * X[:, 7]
+    y = np.clip(np.round(latent + own.normal(scale=0.9, size=n)), 1, 5)
+    cases.append({"name": "metrics_drivers_1000", "rows": X.tolist(), "y": fl(y), "expected": ols_reference(X, y)})
+    # Nearly but not exactly collinear (residual share ~1e-6, kept): an ill-conditioned solve.
+    n = 400
+    a = np.round(own.normal(size=n), 6)
+    X = np.column_stack([a, a + np.round(1e-3 * own.normal(size=n), 9), np.round(own.normal(size=n), 6)])
+    y = np.round(a + X[:, 2] + own.normal(size=n), 6)
+    cases.append({"name": "near_collinear_kept", "rows": X.tolist(), "y": fl(y), "expected": ols_reference(X, y)})
     return cases
 
 
@@ -421,6 +458,7 @@ def isotonic_cases(rng):
     add("near_duplicates", c, [False, True, False, False, True, False, True])
     add("single_x", [0.6, 0.6, 0.6], [True, False, True], probe=[0.1, 0.6, 0.9])
     add("all_correct", [0.3, 0.5, 0.9], [True, True, True])
+    add("all_wrong", [0.3, 0.5, 0.9], [False, False, False])
     add("decreasing_pooled", [0.1, 0.2, 0.3, 0.4, 0.5, 0.6], [True, True, False, True, False, False])
     return cases
 

@@ -16,6 +16,8 @@ pub enum EvaluatorError {
     LengthMismatch { x_len: usize, y_len: usize },
     #[error("row {row} has {found} driver values, the first row has {expected}")]
     RaggedRow { row: usize, expected: usize, found: usize },
+    #[error("least squares fit failed: {reason}")]
+    LeastSquares { reason: String },
     #[error("cannot fit {method} calibration on 0 pairs")]
     NoTrainingPairs { method: &'static str },
     #[error("cannot fit Platt scaling: every training prediction is {}", if *.correct { "correct" } else { "wrong" })]

@@ -5,7 +5,8 @@
 //!   (confidence, correct) [`Pair`]s ([`calibration::evaluate`] → [`CalibrationReport`]), and
 //!   the bin rule itself ([`calibration::bin_of`], and [`calibration::BIN_SQL_EXPR`] for SQL).
 //! - [`recalibrate`]: Platt scaling and isotonic regression maps, the handoff threshold for a
-//!   target accuracy, and the versioned JSON artefact [`CalibrationMap`].
+//!   target accuracy (overall and per predicted intent), and the versioned JSON artefact
+//!   [`CalibrationMap`], fitted on [`LabelledPrediction`]s.
 //! - [`drivers`]: Pearson and Spearman correlation of a driver with CSAT, with p-values and a
 //!   Fisher interval ([`drivers::correlate`] → [`Correlation`]), and a standardised OLS.
 //! - [`special`]: log-gamma, incomplete beta and Student-t tails for the p-values.
@@ -22,4 +23,6 @@ pub mod special;
 pub use calibration::{Bin, CalibrationReport, Pair};
 pub use drivers::{Correlation, Ols};
 pub use error::EvaluatorError;
-pub use recalibrate::{CalibrationMap, FittedMap, Isotonic, Method, Platt};
+pub use recalibrate::{
+    CalibrationMap, FittedMap, IntentThreshold, Isotonic, LabelledPrediction, MapOptions, Method, Platt,
+};

@@ -18,6 +18,37 @@ pub struct Expected {
     pub categorical_features: Vec<CategoricalCase>,
     pub page_hinkley: Vec<DetectorCase<PageHinkleyParams>>,
     pub adwin: Vec<DetectorCase<AdwinParams>>,
+    pub roc_auc: Vec<AucCase>,
+    pub erfc: Vec<ErfcCase>,
+    pub oos: Vec<OosCase>,
+}
+
+/// sklearn's `roc_auc_score`.
+#[derive(Debug, Deserialize)]
+pub struct AucCase {
+    pub name: String,
+    pub scores: Vec<f64>,
+    pub labels: Vec<bool>,
+    pub auc: f64,
+}
+
+/// `scipy.special.erfc`.
+#[derive(Debug, Deserialize)]
+pub struct ErfcCase {
+    pub x: f64,
+    pub erfc: f64,
+}
+
+/// The pooled two-proportion z-test with scipy's normal tail.
+#[derive(Debug, Deserialize)]
+pub struct OosCase {
+    pub ref_oos: u64,
+    pub ref_total: u64,
+    pub cur_oos: u64,
+    pub cur_total: u64,
+    pub z: f64,
+    pub p_value: f64,
+    pub flagged: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -69,6 +100,10 @@ pub struct NumericExpected {
     pub ks_p: Option<f64>,
     pub wasserstein: Option<f64>,
     pub std_ref: Option<f64>,
+    pub mean_ref: Option<f64>,
+    pub median_ref: Option<f64>,
+    pub min_ref: Option<f64>,
+    pub max_ref: Option<f64>,
     pub wasserstein_norm: Option<f64>,
     pub verdict: String,
 }

@@ -1,13 +1,16 @@
 //! Confidence calibration of an intent model (METRICS §4): reliability bins, ECE, MCE,
-//! adaptive ECE and Brier score over (confidence, correct) pairs.
+//! adaptive ECE and Brier score over (confidence, correct) pairs, for one set of pairs
+//! ([`evaluate`]) or for each group of a result at once ([`evaluate_grouped`]).
 
 mod binning;
+mod grouped;
 
 use serde::{Deserialize, Serialize};
 
 use crate::EvaluatorError;
 
 pub use binning::{BIN_SQL_EXPR, bin_edge, bin_of, bin_sql_expr};
+pub use grouped::{GroupedReports, evaluate_grouped};
 
 /// The METRICS default number of bins.
 pub const DEFAULT_BINS: usize = 10;

@@ -1,4 +1,44 @@
-//! The recommended handoff threshold of METRICS §4.
+//! The recommended handoff threshold of METRICS §4, overall and per predicted intent.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The handoff threshold of one predicted intent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IntentThreshold {
+    pub intent: String,
+    /// Pairs predicted as this intent that the threshold was chosen on.
+    pub n: usize,
+    /// As [`threshold_for_accuracy`] over those pairs alone; null when no cut reaches the
+    /// target for this intent (hand every prediction of it off), which is not the same as
+    /// the intent being absent from the list (too little support: the global threshold).
+    pub threshold: Option<f64>,
+}
+
+/// [`threshold_for_accuracy`] per intent, for the intents with at least `min_support` pairs
+/// (0 is taken as 1), sorted by intent. `scored` holds (predicted intent, calibrated
+/// confidence, correct); an intent below the support gets no entry at all, because a
+/// threshold chosen on a handful of pairs would mostly follow their noise.
+pub fn thresholds_by_intent<'a>(
+    scored: impl IntoIterator<Item = (&'a str, f64, bool)>,
+    target: f64,
+    min_support: usize,
+) -> Vec<IntentThreshold> {
+    let mut by_intent: BTreeMap<&str, Vec<(f64, bool)>> = BTreeMap::new();
+    for (intent, calibrated, correct) in scored {
+        by_intent.entry(intent).or_default().push((calibrated, correct));
+    }
+    by_intent
+        .into_iter()
+        .filter(|(_, pairs)| pairs.len() >= min_support.max(1))
+        .map(|(intent, pairs)| IntentThreshold {
+            intent: intent.to_string(),
+            n: pairs.len(),
+            threshold: threshold_for_accuracy(&pairs, target),
+        })
+        .collect()
+}
 
 /// The smallest calibrated confidence t such that the accuracy over the pairs with
 /// calibrated confidence ≥ t is at least `target`, or `None` if no t reaches it.
@@ -47,5 +87,32 @@ mod tests {
         assert_eq!(threshold_for_accuracy(&[], 0.5), None);
         assert_eq!(threshold_for_accuracy(&[(f64::NAN, true), (0.4, true)], 0.9), Some(0.4));
         assert_eq!(threshold_for_accuracy(&data, f64::NAN), None);
+    }
+
+    #[test]
+    fn per_intent_support_and_order() {
+        let scored = [
+            ("b", 0.9, true),
+            ("a", 0.9, false),
+            ("b", 0.6, false),
+            ("c", 0.7, true),
+            ("a", 0.8, false),
+        ];
+        let got = thresholds_by_intent(scored, 0.5, 2);
+        let want = [
+            IntentThreshold {
+                intent: "a".into(),
+                n: 2,
+                threshold: None,
+            },
+            IntentThreshold {
+                intent: "b".into(),
+                n: 2,
+                threshold: Some(0.6),
+            },
+        ];
+        assert_eq!(got, want);
+        assert_eq!(thresholds_by_intent(scored, 0.5, 0).len(), 3);
+        assert!(thresholds_by_intent(scored, 0.5, 3).is_empty());
     }
 }

@@ -1,7 +1,7 @@
 //! Invariants of the math, on generated inputs.
 
 use convolens_evaluators::calibration::{Pair, evaluate};
-use convolens_evaluators::drivers::correlate;
+use convolens_evaluators::drivers::{correlate, ols_standardized};
 use convolens_evaluators::recalibrate::{Isotonic, Platt, threshold_for_accuracy};
 use proptest::prelude::*;
 
@@ -116,6 +116,37 @@ proptest! {
             let affine = correlate(&moved, &y).unwrap();
             prop_assert!((affine.r.unwrap() - r).abs() < 1e-9);
             prop_assert!((affine.rho.unwrap() - c.rho.unwrap()).abs() < 1e-12);
+        }
+    }
+}
+
+proptest! {
+    /// With one driver the standardised OLS beta is Pearson's r and R² is r², whatever the
+    /// scale; a constant driver beside it changes nothing and gets a null.
+    #[test]
+    fn one_driver_ols_is_the_correlation(
+        rows in prop::collection::vec((-1e3..1e3_f64, -1e3..1e3_f64), 3..60),
+        constant in -1e6..1e6_f64,
+    ) {
+        let (x, y): (Vec<f64>, Vec<f64>) = rows.into_iter().unzip();
+        let with_constant: Vec<Vec<f64>> = x.iter().map(|v| vec![constant, *v]).collect();
+        let fit = ols_standardized(&with_constant, &y).unwrap();
+        // Pearson r computed here, independently of the crate.
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        let (mx, my) = (mean(&x), mean(&y));
+        let sxy: f64 = x.iter().zip(&y).map(|(a, b)| (a - mx) * (b - my)).sum();
+        let sxx: f64 = x.iter().map(|a| (a - mx).powi(2)).sum();
+        let syy: f64 = y.iter().map(|b| (b - my).powi(2)).sum();
+        let constant_side = |v: &[f64]| v.iter().all(|a| *a == v[0]);
+        if constant_side(&x) || constant_side(&y) {
+            prop_assert!(fit.is_none());
+        } else {
+            let fit = fit.unwrap();
+            let r = sxy / (sxx * syy).sqrt();
+            prop_assert_eq!(fit.coefficients[0], None);
+            prop_assert!((fit.coefficients[1].unwrap() - r).abs() < 1e-9, "{:?} vs {}", fit, r);
+            prop_assert!((fit.r2 - r * r).abs() < 1e-9, "{:?} vs {}", fit, r * r);
+            prop_assert_eq!(fit.notes.len(), 1);
         }
     }
 }
