@@ -19,4 +19,4 @@ pub mod schema;
 pub use commit::{CommitLog, CommitOutcome, CommitStep, Committed};
 pub use error::SinkError;
 pub use lake::{LakeWriter, Publish, StagedFile, Table, TableWriter, WrittenFile};
-pub use schema::LandedEvent;
+pub use schema::{DriftMetricRow, LandedEvent, drift_metrics_batch};

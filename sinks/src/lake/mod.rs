@@ -32,16 +32,24 @@ pub enum Table {
     Events,
     Conversations,
     DeadLetters,
+    /// Drift per window and feature, written by `convolens drift update`.
+    DriftMetrics,
 }
 
 impl Table {
-    pub const ALL: [Table; 3] = [Table::Events, Table::Conversations, Table::DeadLetters];
+    pub const ALL: [Table; 4] = [
+        Table::Events,
+        Table::Conversations,
+        Table::DeadLetters,
+        Table::DriftMetrics,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Table::Events => "events",
             Table::Conversations => "conversations",
             Table::DeadLetters => "dead_letters",
+            Table::DriftMetrics => "drift_metrics",
         }
     }
 
@@ -50,6 +58,7 @@ impl Table {
             Table::Events => schema::events_schema(),
             Table::Conversations => schema::conversations_schema(),
             Table::DeadLetters => schema::dead_letters_schema(),
+            Table::DriftMetrics => schema::drift_metrics_schema(),
         }
     }
 

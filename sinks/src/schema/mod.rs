@@ -5,6 +5,7 @@
 
 mod conversations;
 mod dead_letters;
+mod drift_metrics;
 mod events;
 mod source;
 
@@ -14,6 +15,7 @@ use datafusion::arrow::datatypes::{DataType, TimeUnit};
 
 pub use conversations::{conversations_batch, conversations_schema};
 pub use dead_letters::{dead_letters_batch, dead_letters_schema};
+pub use drift_metrics::{DriftMetricRow, drift_metrics_batch, drift_metrics_schema};
 pub use events::{LandedEvent, events_batch, events_schema};
 
 /// The lake's timestamp type: microseconds, UTC.
