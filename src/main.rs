@@ -1,10 +1,13 @@
 //! The `convolens` binary: CLI, pipeline runners and the query service.
 
+mod analysis;
 mod cli;
 mod commands;
 mod exit;
 mod query;
+mod reports;
 mod runner;
+mod window;
 
 use std::process::ExitCode;
 

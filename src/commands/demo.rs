@@ -9,17 +9,25 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use convolens_core::spec::{Config, Pipeline, SourceSpec, StartFrom};
+use convolens_core::Timestamp;
+use convolens_core::spec::{CalibrationMethod, Config, Pipeline, SourceSpec, StartFrom};
 use convolens_core::{Clock, SystemClock};
-use convolens_generator::{Generator, GeneratorConfig};
+use convolens_evaluators::recalibrate::Method;
+use convolens_generator::{DriftInjection, Generator, GeneratorConfig};
 use convolens_ingest::kafka::{EmbeddedCluster, KafkaSettings, produce_lines};
 
-use super::{config, run, runtime};
+use super::drift::{full_report, write_atomically};
+use super::{config, drift_settings, run, runtime};
+use crate::analysis::calibration::{self, FitPlan};
+use crate::analysis::drivers;
 use crate::cli::DemoArgs;
 use crate::query::{LakeSession, OutputFormat, write_batches};
+use crate::reports;
 use crate::runner::kafka::run as run_kafka;
+use crate::window::Window;
 
 /// Marks a directory as a demo lake, which the next demo may replace.
 const DEMO_MARKER: &str = ".convolens-demo";
@@ -40,17 +48,30 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
         cluster.bootstrap_servers()
     );
 
+    // An incident in the afternoon: from 14:00 the traffic drifts (card-fraud intents,
+    // lower router confidence, intents the router never saw), so the drift report has
+    // something to show. Predictions carry small embeddings for the embedding classifier.
+    let defaults = GeneratorConfig::default();
+    let incident = defaults.start.saturating_add(Duration::from_secs(INCIDENT_AFTER_S));
     let generator_config = GeneratorConfig {
         seed: args.seed,
         conversations: args.conversations,
-        ..GeneratorConfig::default()
+        embeddings: true,
+        drift: Some(DriftInjection::starting_at(incident)),
+        // Kafka brokers refuse messages over 1 MB (`message.max.bytes`), so an oversized
+        // line cannot reach the topic; the file path's tests cover those.
+        oversized_every: 0,
+        ..defaults
     };
+    let day_start = generator_config.start;
     let generator = Generator::new(generator_config)?;
     let lines = generator.map(|line| (line.key.map(String::into_bytes), line.bytes));
+    let producing = Instant::now();
     let produced = produce_lines(cluster.bootstrap_servers(), &topic, lines, &BTreeMap::new())?;
     eprintln!(
-        "produced a generated day of support traffic: {produced} messages ({} conversations)",
-        args.conversations
+        "produced a generated day of support traffic: {produced} messages ({} conversations) in {:.2} s",
+        args.conversations,
+        producing.elapsed().as_secs_f64()
     );
 
     let settings = KafkaSettings {
@@ -63,14 +84,122 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
     let mut job = run::kafka_job(&pipeline, settings, args.lake.clone(), true);
     // The mock cluster has no dead-letter topic; dead letters are in the lake.
     job.dead_letter_topic = None;
+    let consuming = Instant::now();
     let summary = run_kafka(
         job,
         Arc::new(SystemClock) as Arc<dyn Clock>,
         Arc::new(AtomicBool::new(false)),
     )?;
-    eprintln!("pipeline {}: {}", pipeline.name, summary.one_line());
+    let seconds = consuming.elapsed().as_secs_f64();
+    // scripts/bench_kafka.py reads this line: messages from the pre-filled topic to
+    // committed Parquet, idle detection at the end included.
+    eprintln!(
+        "pipeline {}: {} in {seconds:.2} s ({:.0} messages/s)",
+        pipeline.name,
+        summary.one_line(),
+        produced as f64 / seconds
+    );
     drop(cluster);
-    print_results(&args.lake)
+    print_results(&args.lake)?;
+    let windows = DemoWindows {
+        reference: window_between(day_start, incident),
+        current: window_between(incident, day_start.saturating_add(Duration::from_secs(86_400))),
+        all: Window::ALL,
+    };
+    write_reports(&args.lake, &pipeline, &windows)
+}
+
+const INCIDENT_AFTER_S: u64 = 14 * 3600;
+
+struct DemoWindows {
+    reference: Window,
+    current: Window,
+    all: Window,
+}
+
+fn window_between(from: Timestamp, to: Timestamp) -> Window {
+    let at = |t: Timestamp| chrono::DateTime::from_timestamp_micros(t.0);
+    Window {
+        from: at(from),
+        to: at(to),
+    }
+}
+
+/// Calibration, CSAT drivers and drift of the demo day, as HTML (and drift also as JSON)
+/// under LAKE/reports/.
+fn write_reports(lake: &Path, pipeline: &Pipeline, windows: &DemoWindows) -> anyhow::Result<()> {
+    let dir = lake.join("reports");
+    let options = drift_settings::from_settings(&pipeline.drift);
+    let calibration_settings = &pipeline.calibration;
+    let (summary, maps, drivers, multivariate, full) = runtime()?.block_on(async {
+        let session = LakeSession::open(lake).await?;
+        let pairs = calibration::load_pairs(&session, &windows.all).await?;
+        let summary = calibration::summarise(&pairs, &windows.all, calibration_settings.bins)?;
+        let plan = FitPlan {
+            method: match calibration_settings.method {
+                CalibrationMethod::Platt => Method::Platt,
+                CalibrationMethod::Isotonic => Method::Isotonic,
+            },
+            train: windows.all,
+            held_out: None,
+            held_out_share: 0.2,
+            bins: calibration_settings.bins,
+            target_accuracy: calibration_settings.target_accuracy,
+            min_intent_support: calibration_settings.min_intent_support,
+        };
+        let maps = calibration::fit_maps(&plan, &pairs, &[]);
+        let rows = drivers::load_rows(&session, &windows.all).await?;
+        let correlations = drivers::correlations(&rows);
+        let multivariate = drivers::multivariate(&rows)?;
+        let reference = windows.reference.to_string();
+        let full = full_report(&session, lake, &reference, &windows.current, &options).await?;
+        anyhow::Ok((summary, maps, correlations, multivariate, full))
+    })?;
+    let calibration_path = dir.join("calibration.html");
+    write_atomically(
+        &calibration_path,
+        reports::calibration_page(&summary, Some(&maps)).as_bytes(),
+    )?;
+    let maps_path = dir.join("calibration-map.json");
+    write_atomically(&maps_path, serde_json::to_string_pretty(&maps)?.as_bytes())?;
+    let drivers_path = dir.join("csat-drivers.html");
+    let all = windows.all.to_string();
+    write_atomically(
+        &drivers_path,
+        reports::drivers_page(&all, &drivers, multivariate.as_ref()).as_bytes(),
+    )?;
+    let drift_path = dir.join("drift.html");
+    write_atomically(&drift_path, reports::drift_page(&full).as_bytes())?;
+    write_atomically(
+        &drift_path.with_extension("json"),
+        serde_json::to_string_pretty(&full.report)?.as_bytes(),
+    )?;
+    let drifted: Vec<&str> = full
+        .report
+        .features
+        .iter()
+        .filter(|f| f.verdict == convolens_drift::Verdict::Drift)
+        .map(|f| f.feature.as_str())
+        .collect();
+    println!("\nReports (self-contained HTML, open in any browser):");
+    println!(
+        "  calibration:  {} (ECE {:.4} over {} labelled predictions; maps with handoff thresholds in {})",
+        absolute(&calibration_path).display(),
+        summary.overall.report.ece.unwrap_or(f64::NAN),
+        summary.overall.report.n,
+        absolute(&maps_path).display()
+    );
+    println!("  CSAT drivers: {}", absolute(&drivers_path).display());
+    println!(
+        "  drift:        {} (the afternoon incident against the morning: {} drifted)",
+        absolute(&drift_path).display(),
+        if drifted.is_empty() {
+            "nothing".to_string()
+        } else {
+            drifted.join(", ")
+        }
+    );
+    Ok(())
 }
 
 /// The pipeline of the config file (or the built-in defaults without one).

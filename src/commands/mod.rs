@@ -1,13 +1,21 @@
 //! One module per subcommand; each returns `anyhow::Result` and `main` maps errors to
 //! exit codes.
 
+mod calibrate;
 mod config;
+mod csat_drivers;
 mod demo;
+mod drift;
+mod drift_metrics;
+mod drift_settings;
 mod generate;
 mod ingest;
 mod query;
 mod run;
+mod table;
 mod validate;
+
+pub use drift::FullReport;
 
 use crate::cli::Command;
 
@@ -19,6 +27,9 @@ pub fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Query(args) => query::query(args),
         Command::Validate(args) => validate::validate(args),
         Command::Generate(args) => generate::generate(args),
+        Command::Calibrate(args) => calibrate::calibrate(args),
+        Command::CsatDrivers(args) => csat_drivers::csat_drivers(args),
+        Command::Drift(args) => drift::drift(args),
     }
 }
 

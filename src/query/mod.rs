@@ -1,6 +1,7 @@
 //! SQL over the lake with DataFusion: the lake tables as Hive-partitioned listing tables
 //! and the views of INTERFACE.md, behind a read-only statement policy.
 
+mod functions;
 mod output;
 mod views;
 
@@ -17,6 +18,7 @@ use datafusion::execution::context::SQLOptions;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 pub use output::{OutputFormat, write_batches};
+pub use views::{ARRIVAL_ORDER, DRIVERS};
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
@@ -42,6 +44,7 @@ impl LakeSession {
         }
         let config = SessionConfig::new().with_information_schema(true);
         let ctx = SessionContext::new_with_config(config);
+        ctx.register_udf(functions::correlation_p_value_udf());
         for table in Table::ALL {
             let dir = table.dir(lake);
             std::fs::create_dir_all(&dir).map_err(|e| QueryError::Setup(DataFusionError::External(Box::new(e))))?;

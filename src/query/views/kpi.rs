@@ -1,4 +1,4 @@
-//! The SQL views of INTERFACE.md, defined once and registered on every SQL surface.
+//! The conversation and KPI views of METRICS §1–2.
 //!
 //! Numerators and denominators are exposed beside every ratio (METRICS: "store numerators
 //! and denominators, not only ratios"), so BI tools can re-aggregate correctly.
@@ -86,9 +86,9 @@ fn kpi_view(name: &str, keys: &str, group_by: &str) -> String {
     format!("CREATE VIEW {name} AS SELECT {keys}, {KPI_COLUMNS} FROM conversation_facts GROUP BY {group_by}")
 }
 
-/// Every view, in dependency order.
+/// The conversation and KPI views, in dependency order.
 pub fn all() -> Vec<(&'static str, String)> {
-    let day = "CAST(date_trunc('day', closed_at) AS DATE)";
+    let day = super::CLOSED_DAY;
     vec![
         ("conversation_facts", CONVERSATION_FACTS.to_string()),
         (

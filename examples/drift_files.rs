@@ -1,0 +1,104 @@
+//! Benchmark harness for `scripts/bench_drift.py`: drift of a current sample against a
+//! reference sample, both Parquet files with one column per default feature (Float64 for
+//! numeric, Utf8 for categorical), through the same drift crate calls `convolens drift`
+//! makes (an exact reference profile, then every feature compared). Prints one JSON
+//! object: the time of each phase and the per-feature results.
+//!
+//!     cargo run --release --example drift_files -- REF.parquet CUR.parquet
+
+use std::fs::File;
+use std::time::Instant;
+
+use convolens_drift::{DriftPolicy, FeatureKind, ProfileBuilder, Window};
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::datatypes::{DataType, Float64Type};
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+const FEATURES: [(&str, FeatureKind); 12] = [
+    ("intent", FeatureKind::Categorical),
+    ("model_version", FeatureKind::Categorical),
+    ("confidence", FeatureKind::Numeric),
+    ("tool_latency_ms", FeatureKind::Numeric),
+    ("message_length", FeatureKind::Numeric),
+    ("channel", FeatureKind::Categorical),
+    ("handoff_reason", FeatureKind::Categorical),
+    ("disposition", FeatureKind::Categorical),
+    ("customer_messages", FeatureKind::Numeric),
+    ("bot_time_s", FeatureKind::Numeric),
+    ("handle_time_s", FeatureKind::Numeric),
+    ("kb_miss_rate", FeatureKind::Numeric),
+];
+
+fn read(path: &str) -> Vec<RecordBatch> {
+    let file = File::open(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|b| b.with_batch_size(65_536).build())
+        .unwrap_or_else(|e| panic!("{path}: {e}"));
+    reader.map(|b| b.expect("batch")).collect()
+}
+
+fn numeric(batches: &[RecordBatch], name: &str) -> Vec<Option<f64>> {
+    let mut values = Vec::new();
+    for batch in batches {
+        let column = batch.column_by_name(name).unwrap_or_else(|| panic!("no column {name}"));
+        let column = datafusion::arrow::compute::cast(column, &DataType::Float64).expect("float column");
+        values.extend(column.as_primitive::<Float64Type>().iter());
+    }
+    values
+}
+
+fn categorical(batches: &[RecordBatch], name: &str) -> Vec<Option<String>> {
+    let mut values = Vec::new();
+    for batch in batches {
+        let column = batch.column_by_name(name).unwrap_or_else(|| panic!("no column {name}"));
+        let column = datafusion::arrow::compute::cast(column, &DataType::Utf8).expect("text column");
+        let strings = column.as_string::<i32>();
+        values.extend((0..strings.len()).map(|i| (!strings.is_null(i)).then(|| strings.value(i).to_string())));
+    }
+    values
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [reference_path, current_path] = args.as_slice() else {
+        eprintln!("usage: drift_files REF.parquet CUR.parquet");
+        std::process::exit(1);
+    };
+    let started = Instant::now();
+    let (reference, current) = (read(reference_path), read(current_path));
+    let read_s = started.elapsed().as_secs_f64();
+
+    let started = Instant::now();
+    let mut builder = ProfileBuilder::new(Window::new("reference", "reference"), "bench");
+    builder.sample_cap(usize::MAX);
+    for (name, kind) in FEATURES {
+        match kind {
+            FeatureKind::Numeric => builder.add_numeric(name, &numeric(&reference, name)),
+            FeatureKind::Categorical => builder.add_categorical(name, &categorical(&reference, name)),
+        }
+        .expect("profile");
+    }
+    let profile = builder.build();
+    let profile_s = started.elapsed().as_secs_f64();
+
+    let started = Instant::now();
+    let mut results = Vec::new();
+    for (name, kind) in FEATURES {
+        let policy = DriftPolicy::default_for(kind);
+        let drift = match kind {
+            FeatureKind::Numeric => profile.compare_numeric(name, &numeric(&current, name), &policy),
+            FeatureKind::Categorical => profile.compare_categorical(name, &categorical(&current, name), &policy),
+        }
+        .expect("compare");
+        results.push(drift);
+    }
+    let compare_s = started.elapsed().as_secs_f64();
+    let output = serde_json::json!({
+        "read_s": read_s,
+        "profile_s": profile_s,
+        "compare_s": compare_s,
+        "drift_s": profile_s + compare_s,
+        "features": results,
+    });
+    println!("{output}");
+}

@@ -1,0 +1,415 @@
+//! Drift from the lake (METRICS §5): a reference (a window of the lake, or a frozen
+//! profile) against a current window, over the default features of INTERFACE.md, plus
+//! text and embedding domain classifiers, intent surges, the out-of-scope rate and change
+//! detectors on the per-window KPI series.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use convolens_drift::{
+    CategoricalCounts, ClassifierParams, DriftPolicy, DriftReport, FeatureKind, FeatureProfile, OosParams,
+    ProfileBuilder, ReferenceProfile, SeriesDetectors, SurgeParams, TextDriftParams, embedding_drift, intent_surges,
+    oos_shift, series_alarms, text_drift,
+};
+
+use super::columns;
+use super::drift_input::{FEATURES, SampleCaps, WindowValues, load_window};
+use crate::query::LakeSession;
+use crate::window::Window;
+
+/// Where `drift profile` writes profiles, under the lake.
+pub const PROFILES_DIR: &str = "drift_profiles";
+
+/// The profile's pseudo-feature holding the out-of-scope counts (`true`/`false`/null of
+/// `is_oos`); not a drift feature itself, it feeds the out-of-scope comparison.
+const OOS_FEATURE: &str = "_is_oos";
+
+/// One feature's decision rule.
+#[derive(Debug, Clone)]
+pub struct FeatureSetting {
+    pub name: &'static str,
+    pub kind: FeatureKind,
+    pub policy: DriftPolicy,
+    pub enabled: bool,
+}
+
+/// Everything that decides a drift comparison.
+#[derive(Debug, Clone)]
+pub struct DriftOptions {
+    pub features: Vec<FeatureSetting>,
+    /// None: text drift switched off.
+    pub text: Option<TextDriftParams>,
+    pub embeddings: ClassifierParams,
+    pub caps: SampleCaps,
+    pub surges: SurgeParams,
+    pub oos: OosParams,
+    pub detectors: SeriesDetectors,
+    /// KPI series watched by the detectors.
+    pub series: Vec<String>,
+    /// Length of one window of the KPI series and of `drift_metrics`, in seconds.
+    pub series_window_s: u64,
+    /// The pipeline's reference for `drift update`: a profile (a path, or a name under the
+    /// lake's profiles), else the `rolling_reference_s` seconds before each run's first window.
+    pub reference_profile: Option<String>,
+    pub rolling_reference_s: u64,
+}
+
+impl Default for DriftOptions {
+    /// METRICS §5 defaults.
+    fn default() -> Self {
+        DriftOptions {
+            features: FEATURES
+                .iter()
+                .map(|(name, kind)| FeatureSetting {
+                    name,
+                    kind: *kind,
+                    policy: DriftPolicy::default_for(*kind),
+                    enabled: true,
+                })
+                .collect(),
+            text: Some(TextDriftParams::default()),
+            embeddings: ClassifierParams::default(),
+            caps: SampleCaps {
+                texts: 20_000,
+                embeddings: 5_000,
+            },
+            surges: SurgeParams::default(),
+            oos: OosParams::default(),
+            detectors: SeriesDetectors::default(),
+            series: ["containment_rate", "escalation_rate", "mean_confidence"]
+                .map(String::from)
+                .to_vec(),
+            series_window_s: 3600,
+            reference_profile: None,
+            rolling_reference_s: 7 * 86_400,
+        }
+    }
+}
+
+/// What `--reference` names.
+#[derive(Debug, Clone)]
+pub enum ReferenceSpec {
+    Window(Window),
+    Profile(PathBuf),
+}
+
+impl ReferenceSpec {
+    /// A window if `text` parses as one; otherwise a profile: an existing file path, or a
+    /// name under `LAKE/drift_profiles/`.
+    pub fn parse(text: &str, lake: &Path) -> anyhow::Result<ReferenceSpec> {
+        if text.contains("..") && !Path::new(text).exists() {
+            return Ok(ReferenceSpec::Window(text.parse()?));
+        }
+        let direct = PathBuf::from(text);
+        if direct.is_file() {
+            return Ok(ReferenceSpec::Profile(direct));
+        }
+        let named = profile_path(lake, text);
+        if named.is_file() {
+            return Ok(ReferenceSpec::Profile(named));
+        }
+        anyhow::bail!(
+            "reference `{text}` is neither a window FROM..TO nor a profile (no file {} or {})",
+            direct.display(),
+            named.display()
+        )
+    }
+}
+
+pub fn profile_path(lake: &Path, name: &str) -> PathBuf {
+    let file = if name.ends_with(".json") {
+        name.to_string()
+    } else {
+        format!("{name}.json")
+    };
+    lake.join(PROFILES_DIR).join(file)
+}
+
+fn drift_window(window: &Window) -> convolens_drift::Window {
+    let text = window.to_string();
+    let (from, to) = text.split_once("..").unwrap_or((&text, ""));
+    convolens_drift::Window::new(from, to)
+}
+
+/// A profile of `values`. `sample_cap` bounds the distinct values kept per numeric feature
+/// (usize::MAX keeps them all: KS and Wasserstein then exact).
+pub fn build_profile(
+    values: &WindowValues,
+    window: &Window,
+    sample_cap: usize,
+    options: &DriftOptions,
+) -> anyhow::Result<ReferenceProfile> {
+    let created_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let mut builder = ProfileBuilder::new(drift_window(window), created_at);
+    let bins = options.features.iter().map(|f| f.policy.bins).max().unwrap_or(10);
+    builder
+        .bins(bins)
+        .sample_cap(sample_cap)
+        .text_cap(options.caps.texts)
+        .embedding_cap(options.caps.embeddings);
+    for (name, kind) in FEATURES {
+        match kind {
+            FeatureKind::Numeric => {
+                builder.add_numeric(name, values.numeric.get(name).map_or(&[][..], Vec::as_slice))?;
+            }
+            FeatureKind::Categorical => {
+                builder.add_categorical(name, values.categorical.get(name).map_or(&[][..], Vec::as_slice))?;
+            }
+        }
+    }
+    builder.add_categorical_counts(OOS_FEATURE, oos_counts(values))?;
+    builder.with_texts(&values.texts);
+    if !values.embeddings.is_empty() {
+        builder.with_embeddings(&values.embeddings)?;
+    }
+    Ok(builder.build())
+}
+
+fn oos_counts(values: &WindowValues) -> CategoricalCounts {
+    let mut counts = CategoricalCounts::new();
+    counts.add_weighted(Some("true"), values.out_of_scope);
+    counts.add_weighted(Some("false"), values.predictions - values.out_of_scope);
+    counts
+}
+
+pub fn load_profile(path: &Path) -> anyhow::Result<ReferenceProfile> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading profile {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("profile {} is not a convolens drift profile", path.display()))
+}
+
+/// The reference profile of `spec`: loaded, or built exactly from the lake.
+pub async fn reference_profile(
+    session: &LakeSession,
+    spec: &ReferenceSpec,
+    options: &DriftOptions,
+) -> anyhow::Result<ReferenceProfile> {
+    match spec {
+        ReferenceSpec::Profile(path) => load_profile(path),
+        ReferenceSpec::Window(window) => {
+            let values = load_window(session, window, options.caps).await?;
+            build_profile(&values, window, usize::MAX, options)
+        }
+    }
+}
+
+/// Current against the reference profile: every enabled feature, text, embeddings, intent
+/// surges and the out-of-scope rate. Detector alarms are added by [`add_alarms`].
+pub fn compare(
+    profile: &ReferenceProfile,
+    current: &WindowValues,
+    current_window: &Window,
+    options: &DriftOptions,
+) -> anyhow::Result<DriftReport> {
+    let mut features = Vec::new();
+    for setting in options.features.iter().filter(|f| f.enabled) {
+        let drift = match setting.kind {
+            FeatureKind::Numeric => {
+                let values = current.numeric.get(setting.name).map_or(&[][..], Vec::as_slice);
+                profile.compare_numeric(setting.name, values, &setting.policy)
+            }
+            FeatureKind::Categorical => {
+                let values = current.categorical.get(setting.name).map_or(&[][..], Vec::as_slice);
+                profile.compare_categorical(setting.name, values, &setting.policy)
+            }
+        }
+        .with_context(|| format!("drift of feature {}", setting.name))?;
+        features.push(drift);
+    }
+    let mut report = DriftReport::new(profile.window.clone(), drift_window(current_window), features);
+
+    if let (Some(params), Some(reference_texts)) = (&options.text, &profile.texts) {
+        let current_texts = convolens_drift::TextSample::from_texts(&current.texts, options.caps.texts);
+        report.text = Some(text_drift(reference_texts, &current_texts, params)?);
+    }
+    if let Some(reference_vectors) = &profile.embeddings
+        && !current.embeddings.is_empty()
+    {
+        let current_vectors =
+            convolens_drift::EmbeddingSample::from_vectors(&current.embeddings, options.caps.embeddings)?;
+        report.embeddings = Some(embedding_drift(
+            reference_vectors,
+            &current_vectors,
+            &options.embeddings,
+        )?);
+    }
+    if let Some(FeatureProfile::Categorical(reference_intents)) = profile.feature("intent") {
+        let current_intents =
+            CategoricalCounts::from_values(current.categorical.get("intent").map_or(&[][..], Vec::as_slice));
+        report.surges = intent_surges(&reference_intents.counts, &current_intents, &options.surges);
+    }
+    if let Some(FeatureProfile::Categorical(reference_oos)) = profile.feature(OOS_FEATURE) {
+        let (ref_oos, ref_total) = (
+            reference_oos
+                .counts
+                .count_of(convolens_drift::categorical::CategoryBin::Named("true")),
+            reference_oos.counts.total(),
+        );
+        report.oos = Some(oos_shift(
+            ref_oos,
+            ref_total,
+            current.out_of_scope,
+            current.predictions,
+            &options.oos,
+        )?);
+    }
+    Ok(report)
+}
+
+/// One KPI series: (window label, value) in time order.
+pub type Series = Vec<(String, f64)>;
+
+/// The detector series over `window`, one point per `options.series_window_s` of event
+/// time (windows without conversations or predictions are NaN: they keep their place).
+pub async fn load_series(
+    session: &LakeSession,
+    window: &Window,
+    options: &DriftOptions,
+) -> anyhow::Result<Vec<(String, Series)>> {
+    let width = options.series_window_s.max(1);
+    // Whole windows since the epoch (event times are after 1970, so integer division floors).
+    let bucket = |column: &str| format!("to_timestamp_seconds(to_unixtime({column}) / {width} * {width})");
+    let facts = format!(
+        "SELECT {b} AS bucket, AVG(CASE WHEN contained THEN 1.0 ELSE 0.0 END) AS containment_rate, \
+                AVG(CASE WHEN handed_off THEN 1.0 ELSE 0.0 END) AS escalation_rate \
+         FROM conversation_facts WHERE {w} GROUP BY 1 ORDER BY 1",
+        b = bucket("closed_at"),
+        w = window.sql_predicate("closed_at", None)
+    );
+    let predictions = format!(
+        "SELECT {b} AS bucket, AVG(confidence) AS mean_confidence FROM events \
+         WHERE event_type = 'intent_predicted' AND {w} GROUP BY 1 ORDER BY 1",
+        b = bucket("occurred_at"),
+        w = window.sql_predicate("occurred_at", Some("date"))
+    );
+    let mut points: std::collections::BTreeMap<i64, [f64; 3]> = std::collections::BTreeMap::new();
+    for batch in session.query(&facts).await? {
+        let buckets = columns::timestamps(&batch, "bucket")?;
+        let containment = columns::floats(&batch, "containment_rate")?;
+        let escalation = columns::floats(&batch, "escalation_rate")?;
+        for i in 0..batch.num_rows() {
+            let Some(at) = buckets[i] else { continue };
+            let entry = points.entry(at).or_insert([f64::NAN; 3]);
+            entry[0] = containment[i].unwrap_or(f64::NAN);
+            entry[1] = escalation[i].unwrap_or(f64::NAN);
+        }
+    }
+    for batch in session.query(&predictions).await? {
+        let buckets = columns::timestamps(&batch, "bucket")?;
+        let confidence = columns::floats(&batch, "mean_confidence")?;
+        for i in 0..batch.num_rows() {
+            let Some(at) = buckets[i] else { continue };
+            points.entry(at).or_insert([f64::NAN; 3])[2] = confidence[i].unwrap_or(f64::NAN);
+        }
+    }
+    // Fill the gaps so each position is one window of time.
+    let (Some(&first), Some(&last)) = (points.keys().next(), points.keys().next_back()) else {
+        return Ok(Vec::new());
+    };
+    let step = width as i64 * 1_000_000;
+    let mut filled = Vec::new();
+    let mut at = first;
+    while at <= last {
+        filled.push((at, points.get(&at).copied().unwrap_or([f64::NAN; 3])));
+        at += step;
+    }
+    let label = series_label;
+    let names = ["containment_rate", "escalation_rate", "mean_confidence"];
+    Ok(names
+        .iter()
+        .enumerate()
+        .filter(|(_, name)| options.series.iter().any(|s| s == *name))
+        .map(|(index, name)| {
+            let series = filled.iter().map(|(at, values)| (label(*at), values[index])).collect();
+            (name.to_string(), series)
+        })
+        .collect())
+}
+
+/// A window of a KPI series as charts and alarms name it: `MM-DD HH:MM` (UTC), short enough
+/// for a chart's axis; the report's header carries the year.
+pub fn series_label(micros: i64) -> String {
+    chrono::DateTime::<chrono::Utc>::from_timestamp_micros(micros)
+        .map(|t| t.format("%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+/// Runs the detectors over every series and adds their alarms to the report.
+pub fn add_alarms(report: &mut DriftReport, series: &[(String, Series)], options: &DriftOptions) -> anyhow::Result<()> {
+    for (name, points) in series {
+        report.alarms.extend(series_alarms(name, points, &options.detectors)?);
+    }
+    Ok(())
+}
+
+/// Reference and current shares per bin of one feature, for the report's histograms.
+#[derive(Debug, Clone)]
+pub struct Overlay {
+    pub feature: String,
+    /// (bin label, reference share, current share).
+    pub bins: Vec<(String, f64, f64)>,
+}
+
+/// The bins drift was computed over, with both sides' shares (numeric: the profile's
+/// frozen edges, nulls left out; categorical: the union of categories, null included).
+pub fn overlays(profile: &ReferenceProfile, current: &WindowValues) -> Vec<Overlay> {
+    let share = |count: u64, total: u64| if total == 0 { 0.0 } else { count as f64 / total as f64 };
+    let mut result = Vec::new();
+    for feature in &profile.features {
+        match feature {
+            FeatureProfile::Numeric(numeric) => {
+                let edges = numeric.histogram.edges().to_vec();
+                let Ok(mut histogram) = convolens_drift::NumericHistogram::new(edges.clone()) else {
+                    continue;
+                };
+                for value in current.numeric.get(numeric.name.as_str()).into_iter().flatten() {
+                    histogram.add(*value);
+                }
+                let (ref_total, cur_total) = (numeric.histogram.non_null(), histogram.non_null());
+                let label = |index: usize| {
+                    let lower = index
+                        .checked_sub(1)
+                        .map_or("−∞".to_string(), |i| format!("{:.3}", edges[i]));
+                    let upper = edges.get(index).map_or("+∞".to_string(), |e| format!("{e:.3}"));
+                    format!("({lower}, {upper}]")
+                };
+                let bins = numeric
+                    .histogram
+                    .counts()
+                    .iter()
+                    .zip(histogram.counts())
+                    .enumerate()
+                    .map(|(i, (r, c))| (label(i), share(*r, ref_total), share(*c, cur_total)))
+                    .collect();
+                result.push(Overlay {
+                    feature: numeric.name.clone(),
+                    bins,
+                });
+            }
+            FeatureProfile::Categorical(categorical) if !categorical.name.starts_with('_') => {
+                let values = current.categorical.get(categorical.name.as_str());
+                let current_counts = CategoricalCounts::from_values(values.map_or(&[][..], Vec::as_slice));
+                let (ref_total, cur_total) = (categorical.counts.total(), current_counts.total());
+                let bins = convolens_drift::categorical::union_bins(&categorical.counts, &current_counts)
+                    .into_iter()
+                    .map(|bin| {
+                        let label = match bin {
+                            convolens_drift::categorical::CategoryBin::Named(name) => name.to_string(),
+                            convolens_drift::categorical::CategoryBin::Null => "(null)".to_string(),
+                        };
+                        (
+                            label,
+                            share(categorical.counts.count_of(bin), ref_total),
+                            share(current_counts.count_of(bin), cur_total),
+                        )
+                    })
+                    .collect();
+                result.push(Overlay {
+                    feature: categorical.name.clone(),
+                    bins,
+                });
+            }
+            FeatureProfile::Categorical(_) => {}
+        }
+    }
+    result
+}

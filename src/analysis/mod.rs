@@ -1,0 +1,8 @@
+//! Evaluations over the lake: read with SQL, compute with the pure crates
+//! (`convolens_evaluators`, `convolens_drift`), hand plain results to the commands.
+
+pub mod calibration;
+pub mod columns;
+pub mod drift;
+pub mod drift_input;
+pub mod drivers;
