@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""Kafka benchmark: messages per second from a pre-filled topic to committed Parquet.
+
+Three runs on the same amount of generated traffic (same generator, same seed):
+
+- mock cluster: `convolens demo` (librdkafka's in-process mock cluster, 3 brokers, 6
+  partitions) prints how long the pipeline took from the pre-filled topic to the last
+  commit (idle detection at the end included); its peak RSS covers the producer too;
+- tansu: a real broker (scripts/tansu.sh), a 6-partition topic pre-filled with
+  confluent-kafka (pip), then `convolens run --until-idle` timed as a child process;
+- file path: `convolens ingest` of the same NDJSON, the baseline the issue compares with.
+
+Wall time, CPU time and peak RSS come from os.wait4. Prints a markdown table; the
+figures go into BENCHMARKS.md by hand.
+
+    python3 scripts/bench_kafka.py --bin /root/.cache/convolens-target/release/convolens
+    python3 scripts/bench_kafka.py --conversations 70000 --skip-tansu
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_e2e import default_binary, machine, run_child  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+PARTITIONS = 6
+TOPIC = "support.events"
+DEMO_SEED = 7  # `convolens demo`'s default seed
+
+
+def demo(binary: Path, conversations: int, work: Path) -> dict:
+    log = work / "demo.log"
+    lake = work / "lake-mock"
+    wall, cpu, rss, code = run_child(
+        [str(binary), "demo", "--conversations", str(conversations), "--lake", str(lake)], REPO, log
+    )
+    text = log.read_text()
+    if code != 0:
+        raise SystemExit(f"demo failed ({code}):\n{text}")
+    produced = re.search(r"produced .*?: (\d+) messages .* in ([\d.]+) s", text)
+    consumed = re.search(r"pipeline \S+: .* in ([\d.]+) s \(", text)
+    if not (produced and consumed):
+        raise SystemExit(f"demo output lacks its timing lines:\n{text}")
+    messages, seconds = int(produced.group(1)), float(consumed.group(1))
+    return {
+        "engine": "Kafka, mock cluster (demo)",
+        "messages": messages,
+        "seconds": seconds,
+        "cpu": cpu,
+        "rss": rss,
+        "note": f"produce {float(produced.group(2)):.2f} s; whole process {wall:.2f} s; RSS includes the producer",
+    }
+
+
+def generate(binary: Path, conversations: int, path: Path) -> int:
+    subprocess.run(
+        [str(binary), "generate", "--output", str(path), "--conversations", str(conversations), "--seed",
+         str(DEMO_SEED)],
+        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    return sum(1 for _ in path.open("rb"))
+
+
+def file_path(binary: Path, ndjson: Path, lines: int, work: Path) -> dict:
+    lake = work / "lake-file"
+    wall, cpu, rss, code = run_child(
+        [str(binary), "ingest", "--input", str(ndjson), "--lake", str(lake)], REPO, work / "ingest.log"
+    )
+    if code != 0:
+        raise SystemExit(f"ingest failed ({code}):\n{(work / 'ingest.log').read_text()}")
+    return {"engine": "file path (ingest)", "messages": lines, "seconds": wall, "cpu": cpu, "rss": rss, "note": ""}
+
+
+def tansu(binary: Path, ndjson: Path, lines: int, work: Path) -> dict:
+    try:
+        from confluent_kafka import Producer
+        from confluent_kafka.admin import AdminClient, NewTopic
+    except ImportError:
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "confluent-kafka"], check=True)
+        from confluent_kafka import Producer
+        from confluent_kafka.admin import AdminClient, NewTopic
+    broker_dir = work / "tansu"
+    broker_dir.mkdir()
+    started = subprocess.run(
+        [str(REPO / "scripts" / "tansu.sh"), "start", str(broker_dir)], check=True, capture_output=True, text=True
+    )
+    port, pid = started.stdout.split()
+    brokers = f"127.0.0.1:{port}"
+    try:
+        admin = AdminClient({"bootstrap.servers": brokers})
+        for future in admin.create_topics([NewTopic(TOPIC, PARTITIONS, 1)]).values():
+            future.result(30)
+        producer = Producer({"bootstrap.servers": brokers, "linger.ms": 20, "compression.type": "none"})
+        fill_started = time.perf_counter()
+        for raw in ndjson.open("rb"):
+            line = raw.rstrip(b"\n")
+            if len(line) > 900_000:
+                continue  # the generator's oversized invalid lines: brokers refuse them
+            key = re.search(rb'"conversation_id"\s*:\s*"([^"]*)"', line)
+            while True:
+                try:
+                    producer.produce(TOPIC, value=line, key=key.group(1) if key else None)
+                    break
+                except BufferError:
+                    producer.poll(0.1)
+            producer.poll(0)
+        producer.flush(120)
+        fill = time.perf_counter() - fill_started
+        lake = work / "lake-tansu"
+        wall, cpu, rss, code = run_child(
+            [str(binary), "run", "--until-idle", "--brokers", brokers, "--topic", TOPIC, "--group", "bench",
+             "--lake", str(lake)],
+            REPO, work / "run.log",
+        )
+        if code != 0:
+            raise SystemExit(f"run failed ({code}):\n{(work / 'run.log').read_text()}")
+        return {
+            "engine": "Kafka, tansu 0.6.0 (run --until-idle)",
+            "messages": lines,
+            "seconds": wall,
+            "cpu": cpu,
+            "rss": rss,
+            "note": f"topic pre-filled in {fill:.1f} s; includes start-up, group join and idle detection",
+        }
+    finally:
+        subprocess.run([str(REPO / "scripts" / "tansu.sh"), "stop", pid], check=False)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bin", type=Path, default=default_binary())
+    parser.add_argument("--conversations", type=int, default=20_000)
+    parser.add_argument("--skip-tansu", action="store_true")
+    args = parser.parse_args()
+    binary = args.bin.resolve()
+    work = Path(tempfile.mkdtemp(prefix="convolens-bench-kafka-"))
+    try:
+        ndjson = work / "traffic.ndjson"
+        lines = generate(binary, args.conversations, ndjson)
+        runs = [file_path(binary, ndjson, lines, work), demo(binary, args.conversations, work)]
+        if not args.skip_tansu:
+            runs.append(tansu(binary, ndjson, lines, work))
+        base = runs[0]["seconds"]
+        print(f"\n{lines:,} messages, {args.conversations:,} conversations (seed {DEMO_SEED}); machine: {machine()}")
+        print("\n| path | messages/s | s | × file path | CPU s | peak RSS MiB | notes |")
+        print("|---|---:|---:|---:|---:|---:|---|")
+        for run in runs:
+            print(
+                f"| {run['engine']} | {run['messages'] / run['seconds']:,.0f} | {run['seconds']:.2f} | "
+                f"{run['seconds'] / base:.2f} | {run['cpu']:.2f} | {run['rss']:.0f} | {run['note']} |"
+            )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
