@@ -84,6 +84,9 @@ struct Partitions {
     run_counter: AtomicU64,
     run_base: String,
     seen: Mutex<std::collections::BTreeSet<PartitionId>>,
+    /// The dead-letter topic's producer: what it was sent must be acknowledged before the
+    /// offsets that produced it are committed (at least once), on revoke too.
+    dead_letters: Option<Arc<DeadLetterProducer>>,
 }
 
 struct PartitionJob {
@@ -167,6 +170,18 @@ impl PartitionHandler for Partitions {
     fn on_revoke(&self, partitions: &[PartitionId]) {
         let now = self.clock.now();
         let mut live = self.lock();
+        if let Err(error) = flush_dead_letters(self.dead_letters.as_deref()) {
+            // Letters not acknowledged: commit nothing; the new owner re-reads (and
+            // re-sends) from the last commit.
+            for id in partitions {
+                if let Some(pipeline) = live.remove(id) {
+                    self.retire(&pipeline);
+                    pipeline.abandon();
+                }
+            }
+            self.fail(error);
+            return;
+        }
         for id in partitions {
             if let Some(mut pipeline) = live.remove(id) {
                 match pipeline.commit(now) {
@@ -208,6 +223,14 @@ pub fn run(job: KafkaRun, clock: Arc<dyn Clock>, stop: Arc<AtomicBool>) -> anyho
         },
         redactor,
     );
+    let dead_letter_producer = match &job.dead_letter_topic {
+        Some(topic) => Some(Arc::new(DeadLetterProducer::new(
+            &job.kafka.brokers,
+            topic,
+            &job.kafka.properties,
+        )?)),
+        None => None,
+    };
     let partitions = Arc::new(Partitions {
         job: PartitionJob {
             pipeline: job.pipeline.clone(),
@@ -222,15 +245,8 @@ pub fn run(job: KafkaRun, clock: Arc<dyn Clock>, stop: Arc<AtomicBool>) -> anyho
         run_counter: AtomicU64::new(0),
         run_base: format!("{}-{}", clock.now().micros(), std::process::id()),
         seen: Mutex::new(Default::default()),
+        dead_letters: dead_letter_producer.clone(),
     });
-    let dead_letter_producer = match &job.dead_letter_topic {
-        Some(topic) => Some(DeadLetterProducer::new(
-            &job.kafka.brokers,
-            topic,
-            &job.kafka.properties,
-        )?),
-        None => None,
-    };
     let handler: Arc<dyn PartitionHandler> = partitions.clone();
     let source = KafkaSource::new(&job.kafka, handler, Arc::clone(&clock))?;
     let mut commits = 0u64;
@@ -251,14 +267,14 @@ pub fn run(job: KafkaRun, clock: Arc<dyn Clock>, stop: Arc<AtomicBool>) -> anyho
         }
         if !batch.is_empty() {
             idle_since = None;
-            if let Err(error) = route_batch(&partitions, &stage, batch, job.workers, dead_letter_producer.as_ref()) {
+            if let Err(error) = route_batch(&partitions, &stage, batch, job.workers, dead_letter_producer.as_deref()) {
                 break Err(error);
             }
         } else if idle_since.is_none() {
             idle_since = Some(Instant::now());
         }
         if last_commit.elapsed() >= job.commit_interval {
-            match commit_and_hint(&partitions, &source, dead_letter_producer.as_ref()) {
+            match commit_and_hint(&partitions, &source, dead_letter_producer.as_deref()) {
                 Ok(n) => commits += n,
                 Err(error) => break Err(error),
             }
@@ -287,7 +303,7 @@ pub fn run(job: KafkaRun, clock: Arc<dyn Clock>, stop: Arc<AtomicBool>) -> anyho
     };
     // Whatever ended the loop, commit what was routed: a clean stop loses nothing and a
     // failed commit leaves the last good one in place.
-    let final_commit = commit_and_hint(&partitions, &source, dead_letter_producer.as_ref());
+    let final_commit = commit_and_hint(&partitions, &source, dead_letter_producer.as_deref());
     outcome?;
     commits += final_commit?;
     if let Some(producer) = &dead_letter_producer {
@@ -415,10 +431,16 @@ fn commit_and_hint(
     source: &KafkaSource,
     dead_letter_producer: Option<&DeadLetterProducer>,
 ) -> anyhow::Result<u64> {
+    // Dead letters first: once the offsets are committed, a restart never re-sends them.
+    flush_dead_letters(dead_letter_producer)?;
     let (offsets, commits) = partitions.commit_all()?;
     source.commit_hint(&offsets);
-    if let Some(producer) = dead_letter_producer {
+    Ok(commits)
+}
+
+fn flush_dead_letters(producer: Option<&DeadLetterProducer>) -> anyhow::Result<()> {
+    if let Some(producer) = producer {
         producer.flush(Duration::from_secs(10))?;
     }
-    Ok(commits)
+    Ok(())
 }
