@@ -6,10 +6,19 @@
 #   scripts/tansu.sh install      installs tansu 0.6.0 into ${CARGO_HOME:-$HOME/.cargo}/bin
 #                                 unless that version is already on PATH; prints the version
 #                                 (builds in ${TANSU_BUILD_DIR:-$HOME/.cache/tansu-build})
-#   scripts/tansu.sh start DIR    starts a broker on a free loopback port with its SQLite
-#                                 database in DIR/tansu.db; prints "PORT PID" once the port
-#                                 accepts connections (log in DIR/tansu.log)
-#   scripts/tansu.sh stop PID     stops a broker started by `start`
+#   scripts/tansu.sh check        prints the installed tansu version; exit 1 if tansu is
+#                                 not installed (nothing is built)
+#   scripts/tansu.sh start DIR [PORT]
+#                                 starts a broker with its SQLite database in DIR/tansu.db
+#                                 on PORT (default: a free loopback port); prints "PORT PID"
+#                                 once the port accepts connections (log appended to
+#                                 DIR/tansu.log). Starting again with the same DIR and PORT
+#                                 restarts a stopped broker with its topics, records and
+#                                 consumer groups.
+#   scripts/tansu.sh topic PORT NAME PARTITIONS
+#                                 creates a topic (the CreateTopics request) on the broker
+#   scripts/tansu.sh stop PID     stops a broker started by `start` (SIGTERM, then SIGKILL
+#                                 after 10 s); returns once the process is gone
 #
 # Example:
 #   read -r port pid < <(scripts/tansu.sh start "$(mktemp -d)")
@@ -59,13 +68,40 @@ except OSError:
 EOF
 }
 
+check() {
+    command -v tansu >/dev/null || die "tansu is not installed; run: scripts/tansu.sh install"
+    local installed
+    installed="$(installed_version)"
+    [[ "$installed" == "$version" ]] ||
+        echo "tansu.sh: tansu $installed is installed, the tests expect $version" >&2
+    echo "$installed"
+}
+
+# True while PID names a live process. A zombie (exited, not yet reaped: the broker is
+# started in the background, so its parent may be gone and PID 1 may not reap) counts as
+# gone; `kill -0` alone would say it is alive.
+alive() {
+    local pid="$1" state
+    kill -0 "$pid" 2>/dev/null || return 1
+    if [[ -r "/proc/$pid/stat" ]]; then
+        state="$(sed -E 's/^.*\) ([A-Za-z]).*$/\1/' "/proc/$pid/stat" 2>/dev/null || true)"
+        [[ "$state" != "Z" && "$state" != "X" ]] || return 1
+    fi
+    return 0
+}
+
 start() {
-    local dir="${1:-}"
-    [[ -n "$dir" ]] || die "usage: tansu.sh start DIR"
+    local dir="${1:-}" port="${2:-}"
+    [[ -n "$dir" ]] || die "usage: tansu.sh start DIR [PORT]"
     command -v tansu >/dev/null || die "tansu is not installed; run: scripts/tansu.sh install"
     mkdir -p "$dir"
-    local port
-    port="$(free_port)"
+    if [[ -z "$port" ]]; then
+        port="$(free_port)"
+    elif ! [[ "$port" =~ ^[0-9]+$ ]]; then
+        die "PORT must be a number, got $port"
+    elif port_open "$port"; then
+        die "port $port is already in use"
+    fi
     # The SQLite URL is relative to the working directory, hence the cd.
     (
         cd "$dir"
@@ -73,7 +109,7 @@ start() {
             --listener-url "tcp://127.0.0.1:$port" \
             --advertised-listener-url "tcp://127.0.0.1:$port" \
             --storage-engine "sqlite://tansu.db" \
-            >tansu.log 2>&1
+            >>tansu.log 2>&1
     ) &
     local pid=$!
     # Up to 30 s: the first start creates the database schema.
@@ -82,7 +118,7 @@ start() {
             echo "$port $pid"
             return 0
         fi
-        if ! kill -0 "$pid" 2>/dev/null; then
+        if ! alive "$pid"; then
             tail -n 20 "$dir/tansu.log" >&2 || true
             die "tansu exited before accepting connections (log: $dir/tansu.log)"
         fi
@@ -92,21 +128,37 @@ start() {
     die "tansu did not accept connections on port $port within 30 s (log: $dir/tansu.log)"
 }
 
+topic() {
+    local port="${1:-}" name="${2:-}" partitions="${3:-}"
+    [[ "$port" =~ ^[0-9]+$ && -n "$name" && "$partitions" =~ ^[0-9]+$ ]] ||
+        die "usage: tansu.sh topic PORT NAME PARTITIONS"
+    command -v tansu >/dev/null || die "tansu is not installed; run: scripts/tansu.sh install"
+    tansu topic create --broker "tcp://127.0.0.1:$port" --partitions "$partitions" "$name" >/dev/null
+}
+
 stop() {
     local pid="${1:-}"
     [[ "$pid" =~ ^[0-9]+$ ]] || die "usage: tansu.sh stop PID"
+    alive "$pid" || return 0
     kill "$pid" 2>/dev/null || return 0
     # Give it 10 s to shut down cleanly before forcing it.
     for _ in $(seq 1 50); do
-        kill -0 "$pid" 2>/dev/null || return 0
+        alive "$pid" || return 0
         sleep 0.2
     done
     kill -9 "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do
+        alive "$pid" || return 0
+        sleep 0.1
+    done
+    die "tansu (pid $pid) did not exit"
 }
 
 case "${1:-}" in
     install) install ;;
-    start) start "${2:-}" ;;
+    check) check ;;
+    start) start "${2:-}" "${3:-}" ;;
+    topic) topic "${2:-}" "${3:-}" "${4:-}" ;;
     stop) stop "${2:-}" ;;
-    *) die "usage: tansu.sh install | start DIR | stop PID" ;;
+    *) die "usage: tansu.sh install | check | start DIR [PORT] | topic PORT NAME PARTITIONS | stop PID" ;;
 esac

@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 
 use convolens_generator::{Generator, GeneratorConfig};
 use convolens_ingest::kafka::{EmbeddedCluster, produce_lines};
-use serde_json::Value;
 
-use crate::support::{bin, ingest, path_str, query_json, run_ok, values_match};
+use crate::broker::assert_same_lake;
+use crate::support::{bin, ingest, path_str, run_ok};
 
 struct Traffic {
     _dir: tempfile::TempDir,
@@ -88,69 +88,6 @@ fn spawn(args: &[&str]) -> Child {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn convolens run")
-}
-
-/// What must be identical between two lakes built from the same input.
-fn lake_contents(lake: &Path) -> BTreeMap<&'static str, Vec<Value>> {
-    let mut contents = BTreeMap::new();
-    contents.insert(
-        "event_ids",
-        query_json(lake, "SELECT event_id FROM events ORDER BY event_id"),
-    );
-    contents.insert(
-        "event_duplicates",
-        query_json(
-            lake,
-            "SELECT event_id, COUNT(*) AS n FROM events GROUP BY event_id HAVING COUNT(*) > 1",
-        ),
-    );
-    contents.insert(
-        "dead_letter_raw",
-        query_json(
-            lake,
-            "SELECT raw_text, reason FROM dead_letters ORDER BY raw_text, reason",
-        ),
-    );
-    // Every fact but `version`: how many versions were emitted depends on when the
-    // watermark passed, which differs between one global stream and per-partition ones.
-    let facts = "tenant_id, conversation_id, started_at, ended_at, closed_at, disposition, channel, customer_id, \
-        handed_off, handoff_reason, agent_handled, queue_abandoned, bot_time_s, queue_wait_s, talk_hold_s, hold_s, \
-        acw_s, talk_s, handle_time_s, customer_messages, bot_messages, agent_messages, first_intent, \
-        mean_confidence, min_confidence, kb_lookups, kb_misses, contained_gross, contained, resolved_by_bot, \
-        csat_score, csat_scale, csat_5, recontacted, event_count, closed_by_inactivity";
-    contents.insert(
-        "facts",
-        query_json(
-            lake,
-            &format!("SELECT {facts} FROM conversation_facts ORDER BY tenant_id, conversation_id"),
-        ),
-    );
-    contents.insert(
-        "kpi_daily",
-        query_json(lake, "SELECT * FROM kpi_daily ORDER BY day, tenant_id, channel"),
-    );
-    contents
-}
-
-fn assert_same_lake(expected: &Path, actual: &Path) {
-    let (want, got) = (lake_contents(expected), lake_contents(actual));
-    for (key, rows) in &want {
-        let other = &got[key];
-        assert_eq!(rows.len(), other.len(), "{key}: row count");
-        for (i, (w, g)) in rows.iter().zip(other).enumerate() {
-            // Means are sums in another order on another path: equal to 1e-12 relative.
-            let same = match (w, g) {
-                (Value::Object(w), Value::Object(g)) => {
-                    w.len() == g.len()
-                        && w.iter()
-                            .all(|(k, v)| g.get(k).is_some_and(|other| values_match(v, other, 1e-12)))
-                }
-                _ => w == g,
-            };
-            assert!(same, "{key}: row {i} differs:\n  file:  {w}\n  kafka: {g}");
-        }
-    }
-    assert!(want["event_duplicates"].is_empty(), "no event twice");
 }
 
 #[test]
