@@ -29,7 +29,9 @@ pub(crate) fn fixed_trimmed(v: f64, decimals: usize) -> String {
 /// ones, thousands as `12,345`.
 pub(crate) fn value(v: f64) -> String {
     let a = v.abs();
-    if a >= 10_000.0 {
+    if a >= 1e9 || (a > 0.0 && a < 1e-3) {
+        scientific(v)
+    } else if a >= 10_000.0 {
         let rounded = fixed(v, 0);
         group_thousands(&rounded)
     } else if a >= 100.0 {
@@ -39,6 +41,12 @@ pub(crate) fn value(v: f64) -> String {
     } else {
         fixed(v, 3)
     }
+}
+
+/// `v` as `1.23e-7`: for magnitudes whose fixed form would be too long or all zeros.
+pub(crate) fn scientific(v: f64) -> String {
+    let s = format!("{v:.2e}");
+    if s.starts_with("-0.00e") { s[1..].to_string() } else { s }
 }
 
 /// A signed value such as a correlation: `+0.420` / `−0.130` (with a real minus sign).
@@ -106,8 +114,11 @@ mod tests {
     #[test]
     fn values_and_counts() {
         assert_eq!(value(0.12345), "0.123");
-        assert_eq!(value(3.14159), "3.14");
+        assert_eq!(value(1.23456), "1.23");
         assert_eq!(value(123456.7), "123,457");
+        assert_eq!(value(0.0), "0.000");
+        assert_eq!(value(0.00012), "1.20e-4");
+        assert_eq!(value(-3.5e12), "-3.50e12");
         assert_eq!(signed(-0.25), "\u{2212}0.250");
         assert_eq!(signed(0.25), "+0.250");
         assert_eq!(signed(0.0), "0.000");

@@ -297,9 +297,9 @@ fn render_table(out: &mut String, columns: &[String], rows: &[Vec<Cell>]) {
     out.push_str("<div class=\"table-wrap\">\n<table>\n");
     if !columns.is_empty() {
         out.push_str("<thead><tr>");
-        for c in 0..width {
+        for (c, is_numeric) in numeric.iter().enumerate().take(width) {
             let name = columns.get(c).map(String::as_str).unwrap_or("");
-            let class = if numeric[c] { " class=\"num\"" } else { "" };
+            let class = if *is_numeric { " class=\"num\"" } else { "" };
             let _ = write!(out, "<th scope=\"col\"{class}>{}</th>", escape(name));
         }
         out.push_str("</tr></thead>\n");

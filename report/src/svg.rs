@@ -4,7 +4,7 @@
 use std::fmt;
 
 use crate::escape::{escape, truncate};
-use crate::num::{coord, fixed};
+use crate::num::{coord, fixed, scientific};
 
 /// One finished chart: a standalone `<svg>` element (it carries its own `xmlns`, fonts and
 /// colours, so it can also be saved as a `.svg` file).
@@ -39,7 +39,7 @@ impl AsRef<str> for Svg {
 }
 
 /// Width of every chart's viewBox; pages show charts at this size or smaller.
-pub(crate) const WIDTH: f64 = 720.0;
+pub(crate) const WIDTH: f64 = 900.0;
 
 /// Font size of tick and category labels, and the estimated width of one character of it.
 /// The estimate is on the wide side of system sans-serif fonts, so that labels laid out with
@@ -186,6 +186,8 @@ impl Canvas {
         ));
     }
 
+    // The SVG attributes of one <line>, in the element's own order.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn line(&mut self, x1: f64, y1: f64, x2: f64, y2: f64, stroke: &str, width: f64, dash: Option<&str>) {
         let dash = dash.map(|d| format!(" stroke-dasharray=\"{d}\"")).unwrap_or_default();
         self.buf.push_str(&format!(
@@ -290,7 +292,7 @@ impl Canvas {
                     self.line(x + 16.0, y - 8.0, x + 16.0, y, stroke, 1.5, None);
                 }
             }
-            let label_x = x + 20.0;
+            let label_x = x + 22.0;
             self.text(label_x, y, label, TextStyle::label(Anchor::Start));
             x = label_x + text_width(label) + 18.0;
         }
@@ -343,9 +345,11 @@ impl Scale {
 
     /// The pixel position of `v`, clamped to the range.
     pub(crate) fn map(&self, v: f64) -> f64 {
-        let span = self.d1 - self.d0;
-        let t = if span == 0.0 { 0.5 } else { (v - self.d0) / span };
-        self.r0 + t.clamp(0.0, 1.0) * (self.r1 - self.r0)
+        // Halved so that a domain as wide as ±f64::MAX does not overflow to infinity.
+        let span = self.d1 / 2.0 - self.d0 / 2.0;
+        let t = (v / 2.0 - self.d0 / 2.0) / span;
+        let t = if t.is_finite() { t.clamp(0.0, 1.0) } else { 0.5 };
+        self.r0 + t * (self.r1 - self.r0)
     }
 }
 
@@ -365,13 +369,38 @@ impl Ticks {
         self.values[self.values.len() - 1]
     }
 
+    /// The tick's label, with a real minus sign.
     pub(crate) fn label(&self, v: f64) -> String {
-        fixed(v, self.decimals)
+        let big = self.lo().abs().max(self.hi().abs()) >= 1e9;
+        if big || self.decimals > 6 {
+            if v == 0.0 {
+                "0".to_string()
+            } else {
+                minus(scientific(v))
+            }
+        } else {
+            minus(fixed(v, self.decimals))
+        }
     }
 
     /// Labels as percentages of a share in [0, 1].
     pub(crate) fn percent_label(&self, v: f64) -> String {
-        format!("{}%", fixed(v * 100.0, self.decimals.saturating_sub(2)))
+        let decimals = self.decimals.saturating_sub(2);
+        if decimals <= 4 {
+            format!("{}%", fixed(v * 100.0, decimals))
+        } else if v == 0.0 {
+            "0%".to_string()
+        } else {
+            format!("{}%", scientific(v * 100.0))
+        }
+    }
+}
+
+/// `text` with a leading hyphen-minus replaced by U+2212, which lines up with `+` and digits.
+pub(crate) fn minus(text: String) -> String {
+    match text.strip_prefix('-') {
+        Some(rest) => format!("\u{2212}{rest}"),
+        None => text,
     }
 }
 
@@ -387,6 +416,13 @@ pub(crate) fn nice_ticks(lo: f64, hi: f64, target: usize) -> Ticks {
         let pad = if lo == 0.0 { 1.0 } else { lo.abs() * 0.1 };
         lo -= pad;
         hi += pad;
+    }
+    if !(hi - lo).is_finite() {
+        // Beyond f64's range as a span (e.g. ±1e308): no step fits, the bounds themselves do.
+        return Ticks {
+            values: vec![lo, hi],
+            decimals: 0,
+        };
     }
     let target = target.max(2) as f64;
     let raw = (hi - lo) / target;
@@ -424,6 +460,7 @@ mod tests {
         assert_eq!(t.values, vec![0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0]);
         assert_eq!(t.decimals, 1);
         assert_eq!(t.label(t.values[3]), "0.6");
+        assert_eq!(t.label(-0.4), "\u{2212}0.4");
 
         let t = nice_ticks(3.0, 97.0, 5);
         assert_eq!((t.lo(), t.hi()), (0.0, 100.0));
@@ -435,7 +472,16 @@ mod tests {
 
     #[test]
     fn nice_ticks_survive_degenerate_domains() {
-        for (lo, hi) in [(5.0, 5.0), (0.0, 0.0), (f64::NAN, 1.0), (1e-12, 1e-12), (-3.0, -3.0)] {
+        for (lo, hi) in [
+            (5.0, 5.0),
+            (0.0, 0.0),
+            (f64::NAN, 1.0),
+            (1e-12, 1e-12),
+            (-3.0, -3.0),
+            (-f64::MAX, f64::MAX),
+            (f64::MIN_POSITIVE, f64::MIN_POSITIVE),
+            (1e300, 1e300),
+        ] {
             let t = nice_ticks(lo, hi, 5);
             assert!(t.values.len() >= 2, "{lo} {hi}: {t:?}");
             assert!(t.lo() < t.hi());

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use convolens_drift::{
-    CategoricalCounts, ClassifierParams, DriftPolicy, DriftReport, FeatureKind, FeatureProfile, OosParams,
-    ProfileBuilder, ReferenceProfile, SeriesDetectors, SurgeParams, TextDriftParams, embedding_drift, intent_surges,
-    oos_shift, series_alarms, text_drift,
+    CategoricalCounts, ClassifierParams, DriftPolicy, DriftReport, FeatureKind, FeatureProfile, NumericProfile,
+    OosParams, ProfileBuilder, ReferenceProfile, SeriesDetectors, SurgeParams, TextDriftParams, embedding_drift,
+    intent_surges, oos_shift, series_alarms, text_drift,
 };
 
 use super::columns;
@@ -147,10 +147,20 @@ pub fn build_profile(
         .sample_cap(sample_cap)
         .text_cap(options.caps.texts)
         .embedding_cap(options.caps.embeddings);
+    // Sorting each numeric feature's values is most of the work: done on every core.
+    let numeric_names: Vec<&str> = FEATURES
+        .iter()
+        .filter(|(_, kind)| *kind == FeatureKind::Numeric)
+        .map(|(name, _)| *name)
+        .collect();
+    let exact = parallel_map(&numeric_names, |name| {
+        NumericProfile::from_values_with_cap(values.numeric.get(name).map_or(&[][..], Vec::as_slice), usize::MAX)
+    });
     for (name, kind) in FEATURES {
         match kind {
             FeatureKind::Numeric => {
-                builder.add_numeric(name, values.numeric.get(name).map_or(&[][..], Vec::as_slice))?;
+                let index = numeric_names.iter().position(|n| *n == name).expect("listed above");
+                builder.add_numeric_profile(name, &exact[index])?;
             }
             FeatureKind::Categorical => {
                 builder.add_categorical(name, values.categorical.get(name).map_or(&[][..], Vec::as_slice))?;
@@ -200,9 +210,9 @@ pub fn compare(
     current_window: &Window,
     options: &DriftOptions,
 ) -> anyhow::Result<DriftReport> {
-    let mut features = Vec::new();
-    for setting in options.features.iter().filter(|f| f.enabled) {
-        let drift = match setting.kind {
+    let enabled: Vec<&FeatureSetting> = options.features.iter().filter(|f| f.enabled).collect();
+    let features = parallel_map(&enabled, |setting| {
+        match setting.kind {
             FeatureKind::Numeric => {
                 let values = current.numeric.get(setting.name).map_or(&[][..], Vec::as_slice);
                 profile.compare_numeric(setting.name, values, &setting.policy)
@@ -212,9 +222,10 @@ pub fn compare(
                 profile.compare_categorical(setting.name, values, &setting.policy)
             }
         }
-        .with_context(|| format!("drift of feature {}", setting.name))?;
-        features.push(drift);
-    }
+        .with_context(|| format!("drift of feature {}", setting.name))
+    })
+    .into_iter()
+    .collect::<anyhow::Result<Vec<_>>>()?;
     let mut report = DriftReport::new(profile.window.clone(), drift_window(current_window), features);
 
     if let (Some(params), Some(reference_texts)) = (&options.text, &profile.texts) {
@@ -253,6 +264,35 @@ pub fn compare(
         )?);
     }
     Ok(report)
+}
+
+/// `f` over `items` on every available core (features are independent), results in order.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(index) else { break };
+                        done.push((index, f(item)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a drift worker panicked"))
+            .collect()
+    });
+    results.sort_by_key(|(index, _)| *index);
+    results.into_iter().map(|(_, r)| r).collect()
 }
 
 /// One KPI series: (window label, value) in time order.

@@ -36,8 +36,7 @@ fn method(method: DriftMethod) -> Method {
 }
 
 pub fn from_settings(settings: &DriftSettings) -> DriftOptions {
-    let mut options = DriftOptions::default();
-    options.features = FEATURES
+    let features = FEATURES
         .iter()
         .map(|(name, kind)| {
             let configured = settings.feature(name);
@@ -62,6 +61,10 @@ pub fn from_settings(settings: &DriftSettings) -> DriftOptions {
             }
         })
         .collect();
+    let mut options = DriftOptions {
+        features,
+        ..DriftOptions::default()
+    };
     if settings.text.enabled {
         if let Some(text) = options.text.as_mut() {
             text.classifier.threshold = settings.text.auc_threshold;

@@ -28,10 +28,26 @@ const LABEL_CHARS: usize = 22;
 ///
 /// Bins keep their order. More than [`MAX_OVERLAY_BINS`] bins keep the ones with the largest
 /// share on either side and sum the others into a final "other (N)" bin. Long labels are
-/// rotated and truncated (the full label is in each bar's tooltip). A non-finite or negative
-/// share draws no bar; with no finite share at all it renders a "No data" chart.
+/// rotated and truncated (the full label is in each bar's tooltip). Shares above 1 are drawn
+/// as 1; a non-finite or negative share draws no bar; with no usable share at all it renders
+/// a "No data" chart.
 pub fn histogram_overlay(bins: &[OverlayBin], title: &str) -> Svg {
-    let bins = cap_bins(bins);
+    let sane = |v: f64| {
+        if v.is_finite() && v >= 0.0 {
+            v.min(1.0)
+        } else {
+            f64::NAN
+        }
+    };
+    let bins: Vec<OverlayBin> = bins
+        .iter()
+        .map(|b| OverlayBin {
+            label: b.label.clone(),
+            reference_share: sane(b.reference_share),
+            current_share: sane(b.current_share),
+        })
+        .collect();
+    let bins = cap_bins(&bins);
     let max_share = bins
         .iter()
         .flat_map(|b| [b.reference_share, b.current_share])
@@ -86,8 +102,13 @@ pub fn histogram_overlay(bins: &[OverlayBin], title: &str) -> Svg {
             TextStyle::label(Anchor::End),
         );
     }
+    let tick_w = ticks
+        .values
+        .iter()
+        .map(|&t| text_width(&ticks.percent_label(t)))
+        .fold(0.0, f64::max);
     c.text_rotated(
-        18.0,
+        (left - 8.0 - tick_w - 14.0).max(18.0),
         TOP + PLOT_H / 2.0,
         -90.0,
         "share",

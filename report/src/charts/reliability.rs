@@ -15,10 +15,10 @@ pub struct ReliabilityBin {
 }
 
 pub(crate) const LEFT: f64 = 64.0;
-pub(crate) const PLOT_W: f64 = 380.0;
+pub(crate) const PLOT_W: f64 = 460.0;
 pub(crate) const TOP: f64 = 44.0;
-pub(crate) const PLOT_H: f64 = 300.0;
-const HIST_GAP: f64 = 18.0;
+pub(crate) const PLOT_H: f64 = 320.0;
+const HIST_GAP: f64 = 24.0;
 const HIST_H: f64 = 64.0;
 const HEIGHT: f64 = TOP + PLOT_H + HIST_GAP + HIST_H + 54.0;
 const BAR_FILL: &str = palette::SKY;
@@ -160,7 +160,7 @@ pub fn reliability_diagram(bins: &[ReliabilityBin], title: &str) -> Svg {
     );
 
     // Legend beside the plot.
-    let lx = LEFT + PLOT_W + 36.0;
+    let lx = LEFT + PLOT_W + 48.0;
     let entries = [
         (LegendMark::Swatch(BAR_FILL), "accuracy per bin"),
         (LegendMark::Dot(palette::VERMILLION), "mean confidence, accuracy"),

@@ -41,7 +41,7 @@ pub fn horizontal_bars_with_intervals(items: &[IntervalBar], title: &str, domain
             let low = i.low.filter(|v| v.is_finite());
             let high = i.high.filter(|v| v.is_finite());
             let text = match (low, high) {
-                (Some(l), Some(h)) => format!("{}  [{}, {}]", signed(i.value), signed(l), signed(h)),
+                (Some(l), Some(h)) => format!("{} [{}, {}]", signed(i.value), signed(l), signed(h)),
                 _ => signed(i.value),
             };
             Row {
@@ -64,6 +64,7 @@ pub fn horizontal_bars_with_intervals(items: &[IntervalBar], title: &str, domain
 /// e.g. the tokens whose share changed most. Items with a non-finite value are skipped; the
 /// axis starts at zero (or below it for negative values). At most [`MAX_ROWS`] rows.
 pub fn bar_list<S: AsRef<str>>(items: &[(S, f64)], title: &str) -> Svg {
+    let any_negative = items.iter().any(|(_, v)| v.is_finite() && *v < 0.0);
     let rows: Vec<Row> = items
         .iter()
         .filter(|(_, v)| v.is_finite())
@@ -72,7 +73,8 @@ pub fn bar_list<S: AsRef<str>>(items: &[(S, f64)], title: &str) -> Svg {
             value: *v,
             low: None,
             high: None,
-            text: value(*v),
+            // Signs on every value only when some are negative, so a ranked list of counts stays plain.
+            text: if any_negative { signed(*v) } else { value(*v) },
         })
         .collect();
     draw(rows, title, (0.0, 0.0), false, "no items with a finite value")
@@ -100,13 +102,13 @@ fn draw(mut rows: Vec<Row>, title: &str, domain: (f64, f64), intervals: bool, em
             hi = hi.max(v);
         }
     }
-    let ticks = nice_ticks(lo, hi, if intervals { 8 } else { 5 });
-
     let labels: Vec<String> = rows.iter().map(|r| truncate(&r.label, LABEL_CHARS)).collect();
     let label_w = labels.iter().map(|l| text_width(l)).fold(40.0, f64::max);
     let text_w = rows.iter().map(|r| text_width(&r.text)).fold(0.0, f64::max);
     let left = 16.0 + label_w + 12.0;
     let plot_w = (WIDTH - left - text_w - 16.0 - 16.0).max(120.0);
+    // About one tick per 80 px, so tick labels never crowd.
+    let ticks = nice_ticks(lo, hi, ((plot_w / 80.0) as usize).clamp(2, 10));
     let top = if intervals { 62.0 } else { 40.0 };
     let plot_h = rows.len() as f64 * ROW_H;
     let axis_y = top + plot_h;

@@ -147,6 +147,33 @@ fn degenerate_series_render() {
 }
 
 #[test]
+fn extreme_magnitudes_render_readably() {
+    for (a, b) in [
+        (f64::MAX, -f64::MAX),
+        (1e300, 1e300),
+        (f64::MIN_POSITIVE, 0.0),
+        (1e-9, 2e-9),
+        (4e12, 5e12),
+    ] {
+        let svgs = [
+            horizontal_bars_with_intervals(&[iv("a", a, Some(b), Some(a)), iv("b", b, None, None)], "t", None),
+            timeline(&[pt("a", Some(a)), pt("b", Some(b))], &[0, 1], "t"),
+            bar_list(&[("a", a), ("b", b)], "t"),
+            histogram_overlay(&[ov("a", a, b), ov("b", b, a)], "t"),
+            reliability_diagram(&[rel(0.0, u64::MAX, a, b)], "t"),
+        ];
+        for svg in &svgs {
+            let els = elements(svg);
+            let s = svg.as_str();
+            assert!(!s.contains("NaN") && !s.contains("inf"), "{a} {b}: {s}");
+            for e in els.iter().filter(|e| e.name == "text") {
+                assert!(e.text.chars().count() <= 100, "{a} {b}: long label {}", e.text);
+            }
+        }
+    }
+}
+
+#[test]
 fn output_is_deterministic() {
     let a = all_charts("x");
     let b = all_charts("x");
@@ -222,13 +249,13 @@ fn interval_bars_start_at_zero() {
     // Domain [-1, 1]: zero is mid-plot, so both bars have the same width, on either side of it.
     assert!((neg.num("width") - pos.num("width")).abs() < 0.02);
     assert!((neg.num("x") + neg.num("width") - pos.num("x")).abs() < 0.02);
-    assert!(svg.as_str().contains("\u{2212}0.500  [\u{2212}0.600, \u{2212}0.400]"));
+    assert!(svg.as_str().contains("\u{2212}0.500 [\u{2212}0.600, \u{2212}0.400]"));
 
     // A value outside the domain widens it instead of overflowing the plot.
     let svg = horizontal_bars_with_intervals(&[iv("x", 3.0, None, None)], "t", Some((-1.0, 1.0)));
     let els = elements(&svg);
     let bar = with_class(&els, "bar")[0];
-    assert!(bar.num("x") + bar.num("width") <= 720.0);
+    assert!(bar.num("x") + bar.num("width") <= crate::svg::WIDTH);
 }
 
 #[test]
@@ -262,4 +289,92 @@ fn timeline_breaks_the_line_at_gaps() {
     assert!(ys[0] > ys[1] && ys[1] > ys[2] && ys[2] > ys[3]);
     let step = (ys[0] - ys[3]) / 3.0;
     assert!((ys[0] - ys[1] - step).abs() < 0.02);
+}
+
+/// A fixed-seed xorshift generator: enough randomness for a smoke fuzz without a dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn float(&mut self) -> f64 {
+        const SPECIAL: [f64; 9] = [
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            0.0,
+            -0.0,
+            1e-300,
+            1e300,
+            1.0,
+            -1.0,
+        ];
+        if self.below(4) == 0 {
+            SPECIAL[self.below(SPECIAL.len())]
+        } else {
+            (self.next() % 4_000_001) as f64 / 1_000_000.0 - 2.0
+        }
+    }
+
+    fn text(&mut self) -> String {
+        const CHARS: [char; 12] = ['a', 'Z', '<', '>', '&', '"', '\'', '\u{0}', 'é', '中', ' ', '…'];
+        (0..self.below(40)).map(|_| CHARS[self.below(CHARS.len())]).collect()
+    }
+}
+
+#[test]
+fn random_inputs_always_render_well_formed_charts() {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    for _ in 0..300 {
+        let n = rng.below(45);
+        let title = rng.text();
+        let rel: Vec<ReliabilityBin> = (0..n)
+            .map(|_| ReliabilityBin {
+                lower: rng.float(),
+                upper: rng.float(),
+                count: rng.next() % 1000,
+                mean_confidence: rng.float(),
+                accuracy: rng.float(),
+            })
+            .collect();
+        let over: Vec<OverlayBin> = (0..n).map(|_| ov(&rng.text(), rng.float(), rng.float())).collect();
+        let bars: Vec<IntervalBar> = (0..n)
+            .map(|_| {
+                let label = rng.text();
+                let value = rng.float();
+                let low = (rng.below(3) > 0).then(|| rng.float());
+                let high = (rng.below(3) > 0).then(|| rng.float());
+                iv(&label, value, low, high)
+            })
+            .collect();
+        let series: Vec<SeriesPoint> = (0..n)
+            .map(|_| {
+                let label = rng.text();
+                let value = (rng.below(5) > 0).then(|| rng.float());
+                pt(&label, value)
+            })
+            .collect();
+        let alarms: Vec<usize> = (0..rng.below(5)).map(|_| rng.below(n + 3)).collect();
+        let list: Vec<(String, f64)> = (0..n).map(|_| (rng.text(), rng.float())).collect();
+        let domain = (rng.below(2) == 0).then(|| (rng.float(), rng.float()));
+        for svg in [
+            reliability_diagram(&rel, &title),
+            histogram_overlay(&over, &title),
+            horizontal_bars_with_intervals(&bars, &title, domain),
+            timeline(&series, &alarms, &title),
+            bar_list(&list, &title),
+        ] {
+            elements(&svg);
+            assert!(!svg.as_str().contains("NaN") && !svg.as_str().contains("inf"), "{svg}");
+        }
+    }
 }

@@ -16,6 +16,7 @@ pub struct SeriesPoint {
 
 const LINE: &str = palette::BLUE;
 const ALARM: &str = palette::VERMILLION;
+const GAP: &str = "#eef1f5";
 const TOP: f64 = 62.0;
 pub(crate) const PLOT_H: f64 = 220.0;
 const RIGHT: f64 = 24.0;
@@ -40,7 +41,8 @@ pub fn timeline(series: &[SeriesPoint], alarms: &[usize], title: &str) -> Svg {
     if !lo.is_finite() {
         return no_data(title, "no window has a value");
     }
-    let ticks = nice_ticks(lo, hi, 5);
+    // Headroom above the highest value, so an alarm triangle there does not cover its point.
+    let ticks = nice_ticks(lo, hi + (hi - lo) * 0.08, 5);
     let tick_w = ticks
         .values
         .iter()
@@ -69,9 +71,30 @@ pub fn timeline(series: &[SeriesPoint], alarms: &[usize], title: &str) -> Svg {
         legend.push((LegendMark::Triangle(ALARM), "alarm"));
     }
     if values.iter().any(Option::is_none) {
-        legend.push((LegendMark::Line(palette::GRID, None), "gap: no value"));
+        legend.push((LegendMark::Swatch(GAP), "no value"));
     }
     c.legend(16.0, LEGEND_Y, &legend);
+
+    // Shade each run of windows without a value, so a gap reads as missing data, not a drop.
+    let half_step = if n > 1 {
+        (plot_w - 2.0 * PAD) / (n - 1) as f64 / 2.0
+    } else {
+        plot_w / 2.0
+    };
+    let mut i = 0;
+    while i < n {
+        if values[i].is_some() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < n && values[i].is_none() {
+            i += 1;
+        }
+        let x0 = (x_at(start) - half_step).max(left);
+        let x1 = (x_at(i - 1) + half_step).min(left + plot_w);
+        c.rect(x0, TOP, x1 - x0, PLOT_H, GAP, "gap");
+    }
 
     for &t in &ticks.values {
         let py = y.map(t);
