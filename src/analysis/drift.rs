@@ -13,7 +13,7 @@ use convolens_drift::{
 };
 
 use super::columns;
-use super::drift_input::{FEATURES, SampleCaps, WindowValues, load_window};
+use super::drift_input::{SampleCaps, WindowValues, features, load_window};
 use crate::query::LakeSession;
 use crate::window::Window;
 
@@ -58,12 +58,11 @@ impl Default for DriftOptions {
     /// METRICS §5 defaults.
     fn default() -> Self {
         DriftOptions {
-            features: FEATURES
-                .iter()
+            features: features()
                 .map(|(name, kind)| FeatureSetting {
                     name,
-                    kind: *kind,
-                    policy: DriftPolicy::default_for(*kind),
+                    kind,
+                    policy: DriftPolicy::default_for(kind),
                     enabled: true,
                 })
                 .collect(),
@@ -148,15 +147,14 @@ pub fn build_profile(
         .text_cap(options.caps.texts)
         .embedding_cap(options.caps.embeddings);
     // Sorting each numeric feature's values is most of the work: done on every core.
-    let numeric_names: Vec<&str> = FEATURES
-        .iter()
+    let numeric_names: Vec<&str> = features()
         .filter(|(_, kind)| *kind == FeatureKind::Numeric)
-        .map(|(name, _)| *name)
+        .map(|(name, _)| name)
         .collect();
     let exact = parallel_map(&numeric_names, |name| {
         NumericProfile::from_values_with_cap(values.numeric.get(name).map_or(&[][..], Vec::as_slice), usize::MAX)
     });
-    for (name, kind) in FEATURES {
+    for (name, kind) in features() {
         match kind {
             FeatureKind::Numeric => {
                 let index = numeric_names.iter().position(|n| *n == name).expect("listed above");

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BinaryHeap};
 
+use convolens_core::spec::{DRIFT_FEATURES, FeatureKind as SpecKind};
 use convolens_drift::FeatureKind;
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::Float32Type;
@@ -13,21 +14,17 @@ use super::columns;
 use crate::query::LakeSession;
 use crate::window::Window;
 
-/// The default features of INTERFACE.md, in its order.
-pub const FEATURES: [(&str, FeatureKind); 12] = [
-    ("intent", FeatureKind::Categorical),
-    ("model_version", FeatureKind::Categorical),
-    ("confidence", FeatureKind::Numeric),
-    ("tool_latency_ms", FeatureKind::Numeric),
-    ("message_length", FeatureKind::Numeric),
-    ("channel", FeatureKind::Categorical),
-    ("handoff_reason", FeatureKind::Categorical),
-    ("disposition", FeatureKind::Categorical),
-    ("customer_messages", FeatureKind::Numeric),
-    ("bot_time_s", FeatureKind::Numeric),
-    ("handle_time_s", FeatureKind::Numeric),
-    ("kb_miss_rate", FeatureKind::Numeric),
-];
+/// The default features of INTERFACE.md, in its order, as the drift crate types them (the
+/// list itself is the pipeline spec's, which validates per-feature settings against it).
+pub fn features() -> impl Iterator<Item = (&'static str, FeatureKind)> {
+    DRIFT_FEATURES.into_iter().map(|(name, kind)| {
+        let kind = match kind {
+            SpecKind::Numeric => FeatureKind::Numeric,
+            SpecKind::Categorical => FeatureKind::Categorical,
+        };
+        (name, kind)
+    })
+}
 
 /// Everything drift compares, for one window.
 #[derive(Debug, Default)]

@@ -2,13 +2,13 @@
 
 use std::path::Path;
 
-use convolens_core::spec::{self, DriftMethod, DriftReference, DriftSettings, KpiSeries};
+use convolens_core::spec::{DriftMethod, DriftReference, DriftSettings, KpiSeries};
 use convolens_drift::detectors::{AdwinParams, PageHinkleyParams};
-use convolens_drift::{DriftPolicy, FeatureKind, Method, SeriesDetectors};
+use convolens_drift::{DriftPolicy, Method, SeriesDetectors};
 
 use super::config;
 use crate::analysis::drift::{DriftOptions, FeatureSetting};
-use crate::analysis::drift_input::FEATURES;
+use crate::analysis::drift_input::features;
 use crate::cli::DriftSettingsArgs;
 
 /// Options from the named (or default) pipeline file, or METRICS defaults without one.
@@ -36,26 +36,19 @@ fn method(method: DriftMethod) -> Method {
 }
 
 pub fn from_settings(settings: &DriftSettings) -> DriftOptions {
-    let features = FEATURES
-        .iter()
+    let features = features()
         .map(|(name, kind)| {
             let configured = settings.feature(name);
-            let mut policy = DriftPolicy::default_for(*kind);
+            let mut policy = DriftPolicy::default_for(kind);
             policy.min_count = settings.min_count;
             policy.bins = settings.bins;
             if let Some(feature) = configured {
                 policy.method = method(feature.method);
                 policy.threshold = feature.threshold;
             }
-            debug_assert!(matches!(
-                (kind, configured.map(|f| f.kind)),
-                (_, None)
-                    | (FeatureKind::Numeric, Some(spec::FeatureKind::Numeric))
-                    | (FeatureKind::Categorical, Some(spec::FeatureKind::Categorical))
-            ));
             FeatureSetting {
                 name,
-                kind: *kind,
+                kind,
                 policy,
                 enabled: configured.is_none_or(|f| f.enabled),
             }
