@@ -93,7 +93,11 @@ impl KafkaSettings {
             // minutes before the group considers this consumer dead.
             .set("max.poll.interval.ms", "300000")
             .set("isolation.level", "read_committed")
-            .set("enable.partition.eof", "false");
+            .set("enable.partition.eof", "false")
+            // Keep fetching while the pipeline drains what was fetched: librdkafka otherwise
+            // backs a partition's fetches off for up to a second once its queue is full.
+            .set("fetch.queue.backoff.ms", "10")
+            .set("fetch.wait.max.ms", "100");
         apply_properties(&mut config, &self.properties)?;
         Ok(config)
     }
