@@ -9,25 +9,22 @@
 use std::fs::File;
 use std::time::Instant;
 
+use convolens_core::spec::{DRIFT_FEATURES, FeatureKind as SpecKind};
 use convolens_drift::{DriftPolicy, FeatureKind, NumericProfile, ProfileBuilder, Window};
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Float64Type};
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-const FEATURES: [(&str, FeatureKind); 12] = [
-    ("intent", FeatureKind::Categorical),
-    ("model_version", FeatureKind::Categorical),
-    ("confidence", FeatureKind::Numeric),
-    ("tool_latency_ms", FeatureKind::Numeric),
-    ("message_length", FeatureKind::Numeric),
-    ("channel", FeatureKind::Categorical),
-    ("handoff_reason", FeatureKind::Categorical),
-    ("disposition", FeatureKind::Categorical),
-    ("customer_messages", FeatureKind::Numeric),
-    ("bot_time_s", FeatureKind::Numeric),
-    ("handle_time_s", FeatureKind::Numeric),
-    ("kb_miss_rate", FeatureKind::Numeric),
-];
+/// The default features (the pipeline spec's list), typed as the drift crate types them.
+fn features() -> Vec<(&'static str, FeatureKind)> {
+    DRIFT_FEATURES
+        .into_iter()
+        .map(|(name, kind)| match kind {
+            SpecKind::Numeric => (name, FeatureKind::Numeric),
+            SpecKind::Categorical => (name, FeatureKind::Categorical),
+        })
+        .collect()
+}
 
 fn read(path: &str) -> Vec<RecordBatch> {
     let file = File::open(path).unwrap_or_else(|e| panic!("{path}: {e}"));
@@ -71,7 +68,8 @@ fn main() {
     // As `convolens drift` does (src/analysis/drift.rs): the numeric reference samples are
     // sorted on both cores, then every feature is compared on both cores.
     let started = Instant::now();
-    let numeric_features: Vec<&str> = FEATURES
+    let features = features();
+    let numeric_features: Vec<&str> = features
         .iter()
         .filter(|(_, k)| *k == FeatureKind::Numeric)
         .map(|(n, _)| *n)
@@ -93,7 +91,7 @@ fn main() {
     });
     let mut builder = ProfileBuilder::new(Window::new("reference", "reference"), "bench");
     builder.sample_cap(usize::MAX);
-    for (name, kind) in FEATURES {
+    for &(name, kind) in &features {
         match kind {
             FeatureKind::Numeric => {
                 let index = numeric_features.iter().position(|n| *n == name).expect("numeric");
@@ -108,8 +106,8 @@ fn main() {
 
     let started = Instant::now();
     let results: Vec<_> = std::thread::scope(|scope| {
-        let handles: Vec<_> = FEATURES
-            .chunks(FEATURES.len().div_ceil(2))
+        let handles: Vec<_> = features
+            .chunks(features.len().div_ceil(2))
             .map(|chunk| {
                 let (profile, current) = (&profile, &current);
                 scope.spawn(move || {

@@ -1,8 +1,6 @@
 //! `convolens calibrate`: calibration per model version over a window of prediction time,
 //! and with `--fit`, recalibration maps with handoff thresholds for the serving path.
 
-use std::path::Path;
-
 use anyhow::Context;
 use convolens_core::spec::{CalibrationMethod, CalibrationSettings};
 use convolens_evaluators::recalibrate::{CalibrationMap, Method};
@@ -18,18 +16,8 @@ const DEFAULT_HELD_OUT_SHARE: f64 = 0.2;
 
 /// The pipeline's `calibration:` section (defaults without a pipeline file).
 fn settings(args: &CalibrateArgs) -> anyhow::Result<CalibrationSettings> {
-    let default_config = Path::new("pipelines.yaml");
-    let Some(path) = args
-        .config
-        .as_deref()
-        .or(default_config.exists().then_some(default_config))
-    else {
-        return Ok(CalibrationSettings::default());
-    };
-    let config = config::load(path)?;
-    Ok(config::pick(&config, args.pipeline.as_deref(), path)?
-        .calibration
-        .clone())
+    let pipeline = config::optional_pipeline(args.config.as_deref(), args.pipeline.as_deref())?;
+    Ok(pipeline.map(|p| p.calibration).unwrap_or_default())
 }
 
 pub fn calibrate(args: CalibrateArgs) -> anyhow::Result<()> {

@@ -12,6 +12,17 @@ pub fn load(path: &Path) -> anyhow::Result<Config> {
     Ok(config)
 }
 
+/// The pipeline that settings-reading commands use: from `config` when given, else from
+/// `pipelines.yaml` in the working directory when it exists; None means built-in defaults.
+pub fn optional_pipeline(config: Option<&Path>, name: Option<&str>) -> anyhow::Result<Option<Pipeline>> {
+    let default_config = Path::new("pipelines.yaml");
+    let Some(path) = config.or(default_config.exists().then_some(default_config)) else {
+        return Ok(None);
+    };
+    let loaded = load(path)?;
+    Ok(Some(pick(&loaded, name, path)?.clone()))
+}
+
 /// The named pipeline, or the first one.
 pub fn pick<'a>(config: &'a Config, name: Option<&str>, path: &Path) -> anyhow::Result<&'a Pipeline> {
     match name {

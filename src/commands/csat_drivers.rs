@@ -13,12 +13,10 @@ pub fn csat_drivers(args: CsatDriversArgs) -> anyhow::Result<()> {
         let session = LakeSession::open(&args.lake).await?;
         drivers::load_rows(&session, &args.window).await
     })?;
+    // The report always shows all answered conversations; the printout per intent on request.
     let overall = drivers::correlations(&rows);
-    let shown = if args.by_intent {
-        drivers::correlations_by_intent(&rows)
-    } else {
-        drivers::correlations(&rows)
-    };
+    let by_intent = args.by_intent.then(|| drivers::correlations_by_intent(&rows));
+    let shown = by_intent.as_deref().unwrap_or(&overall);
     let multivariate = if args.multivariate || args.report.is_some() {
         drivers::multivariate(&rows)?
     } else {
@@ -40,7 +38,7 @@ pub fn csat_drivers(args: CsatDriversArgs) -> anyhow::Result<()> {
                 args.window,
                 rows.csat_5.len()
             );
-            print_correlations(&shown, args.by_intent);
+            print_correlations(shown, args.by_intent);
             if let Some(m) = &multivariate {
                 println!(
                     "multivariate OLS on standardised drivers: n = {}, R² = {:.4}",

@@ -1,7 +1,5 @@
 //! The `drift:` section of `pipelines.yaml` as the drift crate's parameters.
 
-use std::path::Path;
-
 use convolens_core::spec::{DriftMethod, DriftReference, DriftSettings, KpiSeries};
 use convolens_drift::detectors::{AdwinParams, PageHinkleyParams};
 use convolens_drift::{DriftPolicy, Method, SeriesDetectors};
@@ -13,17 +11,8 @@ use crate::cli::DriftSettingsArgs;
 
 /// Options from the named (or default) pipeline file, or METRICS defaults without one.
 pub fn options(args: &DriftSettingsArgs) -> anyhow::Result<DriftOptions> {
-    let default_config = Path::new("pipelines.yaml");
-    let Some(path) = args
-        .config
-        .as_deref()
-        .or(default_config.exists().then_some(default_config))
-    else {
-        return Ok(DriftOptions::default());
-    };
-    let config = config::load(path)?;
-    let pipeline = config::pick(&config, args.pipeline.as_deref(), path)?;
-    Ok(from_settings(&pipeline.drift))
+    let pipeline = config::optional_pipeline(args.config.as_deref(), args.pipeline.as_deref())?;
+    Ok(pipeline.map_or_else(DriftOptions::default, |p| from_settings(&p.drift)))
 }
 
 fn method(method: DriftMethod) -> Method {
