@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use convolens_drift::{
     CategoricalCounts, ClassifierParams, DriftPolicy, DriftReport, FeatureKind, FeatureProfile, NumericProfile,
-    OosParams, ProfileBuilder, ReferenceProfile, SeriesDetectors, SurgeParams, TextDriftParams, embedding_drift,
-    intent_surges, oos_shift, series_alarms, text_drift,
+    OosParams, ProfileBuilder, ReferenceProfile, SeriesAlarm, SeriesDetectors, SurgeParams, TextDriftParams,
+    embedding_drift, intent_surges, oos_shift, series_alarms, text_drift,
 };
 
 use super::columns;
@@ -201,7 +201,7 @@ pub async fn reference_profile(
 }
 
 /// Current against the reference profile: every enabled feature, text, embeddings, intent
-/// surges and the out-of-scope rate. Detector alarms are added by [`add_alarms`].
+/// surges and the out-of-scope rate. Detector alarms come from [`alarms`].
 pub fn compare(
     profile: &ReferenceProfile,
     current: &WindowValues,
@@ -371,12 +371,22 @@ pub fn series_label(micros: i64) -> String {
         .unwrap_or_default()
 }
 
-/// Runs the detectors over every series and adds their alarms to the report.
-pub fn add_alarms(report: &mut DriftReport, series: &[(String, Series)], options: &DriftOptions) -> anyhow::Result<()> {
+/// The detectors' alarms over every series, series by series.
+pub fn alarms(series: &[(String, Series)], options: &DriftOptions) -> anyhow::Result<Vec<SeriesAlarm>> {
+    let mut alarms = Vec::new();
     for (name, points) in series {
-        report.alarms.extend(series_alarms(name, points, &options.detectors)?);
+        alarms.extend(series_alarms(name, points, &options.detectors)?);
     }
-    Ok(())
+    Ok(alarms)
+}
+
+/// How a drift enum (method, verdict) is written in JSON, pipelines.yaml and the lake,
+/// e.g. `wasserstein_norm`, `insufficient_data`: its serde name, so every surface agrees.
+pub fn wire_name(value: impl serde::Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 /// Reference and current shares per bin of one feature, for the report's histograms.

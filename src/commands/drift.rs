@@ -38,7 +38,7 @@ pub async fn full_report(
     let values = load_window(session, current, options.caps).await?;
     let mut report = drift::compare(&profile, &values, current, options)?;
     let series = drift::load_series(session, current, options).await?;
-    drift::add_alarms(&mut report, &series, options)?;
+    report.alarms = drift::alarms(&series, options)?;
     Ok(FullReport {
         overlays: drift::overlays(&profile, &values),
         report,
@@ -71,14 +71,6 @@ fn compare(args: DriftCompareArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn verdict_text(verdict: Verdict) -> &'static str {
-    match verdict {
-        Verdict::Drift => "drift",
-        Verdict::NoDrift => "no_drift",
-        Verdict::InsufficientData => "insufficient_data",
-    }
-}
-
 fn print_report(report: &DriftReport) {
     println!("drift of {} against reference {}", report.current, report.reference);
     let rows = report
@@ -97,7 +89,7 @@ fn print_report(report: &DriftReport) {
             vec![
                 f.feature.clone(),
                 kind.to_string(),
-                verdict_text(f.verdict).to_string(),
+                drift::wire_name(f.verdict),
                 f.n_ref.to_string(),
                 f.n_cur.to_string(),
                 table::number(f.psi),
@@ -105,10 +97,7 @@ fn print_report(report: &DriftReport) {
                 table::number(ks),
                 table::number(ks_p),
                 table::number(w_norm),
-                serde_json::to_value(f.method)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default(),
+                drift::wire_name(f.method),
                 format!("{}", f.threshold),
                 unseen,
             ]
@@ -143,7 +132,7 @@ fn print_report(report: &DriftReport) {
         println!(
             "text: AUC {} ({}; threshold {}); rising terms: {}",
             table::number(text.auc),
-            verdict_text(text.verdict),
+            drift::wire_name(text.verdict),
             text.threshold,
             tokens.join(", ")
         );
@@ -152,7 +141,7 @@ fn print_report(report: &DriftReport) {
         println!(
             "embeddings: AUC {} ({}); centroid cosine distance {}",
             table::number(embeddings.auc),
-            verdict_text(embeddings.verdict),
+            drift::wire_name(embeddings.verdict),
             table::number(embeddings.centroid_distance)
         );
     }

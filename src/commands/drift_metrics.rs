@@ -12,7 +12,7 @@
 use anyhow::Context;
 use convolens_core::Timestamp;
 use convolens_core::spec::LakeFileSettings;
-use convolens_drift::{DriftReport, KindStatistics, Verdict};
+use convolens_drift::{DriftReport, KindStatistics};
 use convolens_sinks::{DriftMetricRow, Table, TableWriter, drift_metrics_batch};
 
 use super::runtime;
@@ -117,8 +117,7 @@ async fn pending_rows(
         to: Some(at(end_of_complete)),
     };
     let series = drift::load_series(session, &series_span, options).await?;
-    let mut all_alarms = DriftReport::new(profile.window.clone(), profile.window.clone(), Vec::new());
-    drift::add_alarms(&mut all_alarms, &series, options)?;
+    let all_alarms = drift::alarms(&series, options)?;
 
     let computed_at = chrono::Utc::now().timestamp_micros();
     let mut rows = Vec::new();
@@ -146,7 +145,6 @@ async fn pending_rows(
                 continue;
             };
             let alarms: Vec<String> = all_alarms
-                .alarms
                 .iter()
                 .filter(|a| &a.series == name && a.window == label)
                 .map(|a| format!("{:?}", a.detector).to_lowercase())
@@ -166,13 +164,6 @@ async fn pending_rows(
     Ok(Some((windows, rows)))
 }
 
-fn verdict_name(verdict: Verdict) -> String {
-    serde_json::to_value(verdict)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
 fn feature_rows(report: &DriftReport, base: &DriftMetricRow) -> Vec<DriftMetricRow> {
     let mut rows: Vec<DriftMetricRow> = report
         .features
@@ -186,14 +177,9 @@ fn feature_rows(report: &DriftReport, base: &DriftMetricRow) -> Vec<DriftMetricR
                 null_share_cur: f.null_share_cur,
                 psi: f.psi,
                 js: f.js,
-                method: Some(
-                    serde_json::to_value(f.method)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_string))
-                        .unwrap_or_default(),
-                ),
+                method: Some(drift::wire_name(f.method)),
                 threshold: Some(f.threshold),
-                verdict: verdict_name(f.verdict),
+                verdict: drift::wire_name(f.verdict),
                 ..base.clone()
             };
             match &f.kind {
@@ -224,7 +210,7 @@ fn feature_rows(report: &DriftReport, base: &DriftMetricRow) -> Vec<DriftMetricR
             auc: text.auc,
             method: Some("domain_classifier_auc".into()),
             threshold: Some(text.threshold),
-            verdict: verdict_name(text.verdict),
+            verdict: drift::wire_name(text.verdict),
             ..base.clone()
         });
     }
@@ -238,7 +224,7 @@ fn feature_rows(report: &DriftReport, base: &DriftMetricRow) -> Vec<DriftMetricR
             value: embeddings.centroid_distance,
             method: Some("domain_classifier_auc".into()),
             threshold: Some(embeddings.threshold),
-            verdict: verdict_name(embeddings.verdict),
+            verdict: drift::wire_name(embeddings.verdict),
             ..base.clone()
         });
     }

@@ -28,10 +28,7 @@ fn verdict_text(verdict: Verdict) -> &'static str {
 
 /// The verdict rule as pipelines.yaml writes it, e.g. `wasserstein_norm ≥ 0.1`.
 fn rule(f: &convolens_drift::FeatureDrift) -> String {
-    let method = serde_json::to_value(f.method)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
+    let method = crate::analysis::drift::wire_name(f.method);
     let relation = if f.method == convolens_drift::Method::KsP {
         "<"
     } else {
