@@ -114,8 +114,7 @@ pub(crate) fn numeric_drift(
     current_bins.add_weighted(None, current.nulls());
     let (psi, js) = share_distances(shares_of(reference_bins.counts()), shares_of(current_bins.counts()))?;
     let (reference_points, current_points) = (reference_sample.points(), current.sample().points());
-    let ks = stats::ks_weighted(reference_points, current_points);
-    let wasserstein = stats::wasserstein_weighted(reference_points, current_points);
+    let (ks, wasserstein) = stats::ks_and_wasserstein(reference_points, current_points).unzip();
     let wasserstein_norm = wasserstein
         .zip(reference_std)
         .map(|(w, std)| stats::wasserstein_norm(w, std));

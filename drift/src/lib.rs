@@ -25,6 +25,7 @@ pub mod categorical;
 pub mod classifier;
 pub mod compare;
 pub mod detectors;
+mod distinct;
 pub mod embedding;
 pub mod error;
 pub mod histogram;

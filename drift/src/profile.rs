@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::distinct::DistinctBuilder;
 use crate::sample::{DEFAULT_SAMPLE_CAP, EmpiricalSample};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -36,17 +37,18 @@ impl NumericProfile {
     /// Adds a batch. `None` and non-finite values are nulls (reported, kept out of the
     /// statistics, METRICS §5).
     pub fn extend(&mut self, values: impl IntoIterator<Item = Option<f64>>) {
-        let mut nulls = 0;
-        let finite: Vec<f64> = values
-            .into_iter()
-            .filter_map(|value| {
-                let finite = value.filter(|v| v.is_finite());
-                nulls += u64::from(finite.is_none());
-                finite
-            })
-            .collect();
+        let values = values.into_iter();
+        let mut nulls: u64 = 0;
+        // Straight into the sample's batch: no intermediate vector of the finite values.
+        let mut batch = DistinctBuilder::new(values.size_hint().0);
+        for value in values {
+            match value.filter(|v| v.is_finite()) {
+                Some(v) => batch.push(v),
+                None => nulls += 1,
+            }
+        }
         self.nulls = self.nulls.saturating_add(nulls);
-        self.sample.extend(finite);
+        self.sample.extend_distinct(batch.finish());
     }
 
     pub fn add(&mut self, value: Option<f64>) {

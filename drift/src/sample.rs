@@ -13,12 +13,15 @@
 //! reference tests see KS off by 4e-4, Wasserstein by 0.1 %, PSI by 2 %. Below the cap every
 //! statistic is exact.
 
+use std::cell::Cell;
+
 use serde::{Deserialize, Serialize};
 
 use crate::bins;
+use crate::distinct::{Distinct, DistinctBuilder, runs};
 use crate::error::DriftError;
 use crate::histogram::NumericHistogram;
-use crate::sum::{count_total, pairwise_sum};
+use crate::sum::{count_total, pairwise_sum_of};
 
 /// Distinct values kept before compaction starts; exact below this.
 pub const DEFAULT_SAMPLE_CAP: usize = 200_000;
@@ -124,14 +127,32 @@ impl EmpiricalSample {
     /// batch and merging it in costs O(b log b + distinct values), so feed whole batches rather
     /// than single values where you can.
     pub fn extend(&mut self, values: impl IntoIterator<Item = f64>) {
-        let batch = sorted_runs(values);
-        if batch.is_empty() {
+        let values = values.into_iter();
+        let mut batch = DistinctBuilder::new(values.size_hint().0);
+        values.filter(|v| v.is_finite()).for_each(|v| batch.push(v));
+        self.extend_distinct(batch.finish());
+    }
+
+    /// Adds a batch of finite values already grouped by [`DistinctBuilder`].
+    pub(crate) fn extend_distinct(&mut self, batch: Distinct) {
+        let added = batch.count();
+        if added == 0 {
             return;
         }
-        self.count = self
-            .count
-            .saturating_add(count_total(batch.iter().map(|point| point.weight)));
-        self.points = merge_runs(&self.points, &batch);
+        self.count = self.count.saturating_add(added);
+        if self.points.is_empty()
+            && let Distinct::Sorted(keys) = &batch
+            && batch.exceeds(self.cap)
+        {
+            // A first batch too large to keep: compact it straight from the sorted values,
+            // without first materialising every distinct value (16 MB for a million).
+            self.points = compact(runs(keys), self.count, self.cap);
+            self.exact = false;
+        } else if self.points.is_empty() {
+            self.points = batch.into_points();
+        } else {
+            self.points = merge_runs(&self.points, &batch.into_points());
+        }
         self.compact_if_needed();
     }
 
@@ -146,7 +167,13 @@ impl EmpiricalSample {
         }
         self.count = self.count.saturating_add(other.count);
         self.exact &= other.exact;
-        self.points = merge_runs(&self.points, &other.points);
+        if self.points.is_empty() && other.points.len() > self.cap {
+            // What merging into nothing and then compacting gives, without the copy.
+            self.points = compact(other.points.iter().copied(), self.count, self.cap);
+            self.exact = false;
+        } else {
+            self.points = merge_runs(&self.points, &other.points);
+        }
         self.compact_if_needed();
     }
 
@@ -175,8 +202,8 @@ impl EmpiricalSample {
     /// Edges at this sample's quantiles, as [`bins::quantile_edges`] would give on the
     /// expanded values.
     pub fn quantile_edges(&self, bins: usize) -> Vec<f64> {
-        let cumulative = self.cumulative_weights();
-        bins::edges_from_sorted(self.count, bins, |index| self.value_at(&cumulative, index))
+        let ranks = Ranks::new(&self.points);
+        bins::edges_from_sorted(self.count, bins, |index| ranks.value_at(index))
     }
 
     /// Population standard deviation (numpy's default `std`, ddof = 0); `None` when empty.
@@ -191,8 +218,8 @@ impl EmpiricalSample {
 
     /// numpy's linear quantile at `q` in [0, 1]; `None` when empty.
     pub fn quantile(&self, q: f64) -> Option<f64> {
-        let cumulative = self.cumulative_weights();
-        bins::linear_quantile(self.count, q, |index| self.value_at(&cumulative, index))
+        let ranks = Ranks::new(&self.points);
+        bins::linear_quantile(self.count, q, |index| ranks.value_at(index))
     }
 
     pub fn min(&self) -> Option<f64> {
@@ -211,37 +238,17 @@ impl EmpiricalSample {
         capped
     }
 
-    fn cumulative_weights(&self) -> Vec<u64> {
-        let mut running: u64 = 0;
-        self.points
-            .iter()
-            .map(|point| {
-                running = running.saturating_add(point.weight);
-                running
-            })
-            .collect()
-    }
-
-    /// The 0-based `index`-th smallest observation: the point whose cumulative weight first
-    /// exceeds it.
-    fn value_at(&self, cumulative: &[u64], index: u64) -> Option<f64> {
-        let position = cumulative.partition_point(|through| *through <= index);
-        self.points.get(position).map(|point| point.value)
-    }
-
     /// Counts of this sample in the bins of `edges`.
     pub fn histogram(&self, edges: Vec<f64>) -> Result<NumericHistogram, DriftError> {
         let mut histogram = NumericHistogram::new(edges)?;
-        for point in &self.points {
-            histogram.add_weighted(Some(point.value), point.weight);
-        }
+        histogram.add_ascending(&self.points);
         Ok(histogram)
     }
 
     fn compact_if_needed(&mut self) {
         while self.points.len() > self.cap {
             let before = self.points.len();
-            self.points = compact(&self.points, self.count, self.cap);
+            self.points = compact(self.points.iter().copied(), self.count, self.cap);
             self.exact = false;
             if self.points.len() >= before {
                 // Cannot happen for cap ≥ MIN_SAMPLE_CAP (see `compact`); never loop forever.
@@ -255,14 +262,11 @@ impl EmpiricalSample {
 pub(crate) fn weighted_std_pop(points: &[WeightedValue]) -> Option<f64> {
     let mean = weighted_mean(points)?;
     let n = count_total(points.iter().map(|point| point.weight)) as f64;
-    let squares: Vec<f64> = points
-        .iter()
-        .map(|point| {
-            let deviation = point.value - mean;
-            point.weight as f64 * (deviation * deviation)
-        })
-        .collect();
-    Some((pairwise_sum(&squares) / n).sqrt())
+    let squares = pairwise_sum_of(points, |point| {
+        let deviation = point.value - mean;
+        point.weight as f64 * (deviation * deviation)
+    });
+    Some((squares / n).sqrt())
 }
 
 /// Weighted mean, summing in numpy's pairwise order; `None` without weight.
@@ -271,23 +275,51 @@ pub(crate) fn weighted_mean(points: &[WeightedValue]) -> Option<f64> {
     if count == 0 {
         return None;
     }
-    let weighted: Vec<f64> = points.iter().map(|point| point.weight as f64 * point.value).collect();
-    Some(pairwise_sum(&weighted) / count as f64)
+    Some(pairwise_sum_of(points, |point| point.weight as f64 * point.value) / count as f64)
 }
 
-/// Finite values sorted ascending and grouped into distinct values with their counts.
+/// Finite values sorted ascending and grouped into distinct values with their counts
+/// (`==` also folds −0.0 into 0.0, which no statistic here can tell apart).
 pub(crate) fn sorted_runs(values: impl IntoIterator<Item = f64>) -> Vec<WeightedValue> {
-    let mut sorted: Vec<f64> = values.into_iter().filter(|v| v.is_finite()).collect();
-    sorted.sort_unstable_by(f64::total_cmp);
-    let mut runs: Vec<WeightedValue> = Vec::new();
-    for value in sorted {
-        match runs.last_mut() {
-            // `==` also folds −0.0 into 0.0, which no statistic here can tell apart.
-            Some(last) if last.value == value => last.weight += 1,
-            _ => runs.push(WeightedValue { value, weight: 1 }),
+    let mut sample = EmpiricalSample::new(usize::MAX);
+    sample.extend(values);
+    sample.points
+}
+
+/// The observations of ascending weighted points by rank, read in (mostly) ascending order:
+/// quantiles ask for a handful of ranks, and a cursor that walks forward answers them in one
+/// pass without a cumulative-weight array the size of the sample.
+struct Ranks<'a> {
+    points: &'a [WeightedValue],
+    /// The point the cursor is on, and the weight of the points before it.
+    cursor: Cell<(usize, u64)>,
+}
+
+impl<'a> Ranks<'a> {
+    fn new(points: &'a [WeightedValue]) -> Self {
+        Self {
+            points,
+            cursor: Cell::new((0, 0)),
         }
     }
-    runs
+
+    /// The 0-based `index`-th smallest observation: the first point whose cumulative weight
+    /// exceeds it.
+    fn value_at(&self, index: u64) -> Option<f64> {
+        let (mut position, mut before) = self.cursor.get();
+        if index < before {
+            (position, before) = (0, 0);
+        }
+        while let Some(point) = self.points.get(position) {
+            let through = before.saturating_add(point.weight);
+            if through > index {
+                break;
+            }
+            (position, before) = (position + 1, through);
+        }
+        self.cursor.set((position, before));
+        self.points.get(position).map(|point| point.value)
+    }
 }
 
 /// Union of two ascending runs; equal values add their weights.
@@ -318,21 +350,24 @@ pub(crate) fn merge_runs(left: &[WeightedValue], right: &[WeightedValue]) -> Vec
 /// Groups neighbouring points greedily into runs of total weight at most
 /// budget = ⌈4·count/cap⌉ (a heavier single value stays alone, exact) and keeps each run's
 /// weighted median. Any two consecutive runs weigh more than the budget together, so at most
-/// 2·count/budget + 1 ≤ cap/2 + 1 runs remain.
-fn compact(points: &[WeightedValue], count: u64, cap: usize) -> Vec<WeightedValue> {
+/// 2·count/budget + 1 ≤ cap/2 + 1 runs remain. Takes the points as an iterator so that a
+/// large batch can be compacted as it is grouped (see [`EmpiricalSample::extend_distinct`]).
+fn compact(points: impl IntoIterator<Item = WeightedValue>, count: u64, cap: usize) -> Vec<WeightedValue> {
     let budget = count.saturating_mul(4).div_ceil(cap as u64).max(1);
     let mut compacted = Vec::with_capacity(cap / 2 + 2);
-    let mut start = 0;
+    // The current run; it holds at most `budget` points, since every weight is at least one.
+    let mut run: Vec<WeightedValue> = Vec::new();
     let mut run_weight: u64 = 0;
-    for (i, point) in points.iter().enumerate() {
-        if i > start && run_weight.saturating_add(point.weight) > budget {
-            compacted.extend(weighted_median(&points[start..i], run_weight));
-            start = i;
+    for point in points {
+        if !run.is_empty() && run_weight.saturating_add(point.weight) > budget {
+            compacted.extend(weighted_median(&run, run_weight));
+            run.clear();
             run_weight = 0;
         }
+        run.push(point);
         run_weight = run_weight.saturating_add(point.weight);
     }
-    compacted.extend(weighted_median(&points[start..], run_weight));
+    compacted.extend(weighted_median(&run, run_weight));
     compacted
 }
 
@@ -418,6 +453,41 @@ mod tests {
                 sample.quantile_edges(bins),
                 bins::quantile_edges(&values, bins),
                 "B = {bins}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_large_first_batch_is_compacted_as_if_its_points_were_listed_first() {
+        // 60 000 distinct values (past the counting table, so the batch is sorted and compacted
+        // as it is grouped), each but the last three times.
+        let values: Vec<f64> = (0..180_000)
+            .map(|i| f64::from((i * 7919) % 60_001) * 0.5 - 100.0)
+            .collect();
+        let exact = EmpiricalSample::from_values(&values, usize::MAX);
+        assert_eq!(exact.points().len(), 60_001);
+        for cap in [16, 1000, 59_999] {
+            let mut expected = compact(exact.points().iter().copied(), exact.len(), cap);
+            while expected.len() > cap {
+                expected = compact(expected.iter().copied(), exact.len(), cap);
+            }
+            let capped = EmpiricalSample::from_values(&values, cap);
+            assert_eq!(capped.points(), expected.as_slice(), "cap {cap}");
+            assert_eq!(exact.with_cap(cap), capped, "cap {cap}");
+            assert!(!capped.is_exact());
+        }
+    }
+
+    #[test]
+    fn ranks_answer_in_any_order() {
+        let sample = EmpiricalSample::from_values(&[4.0, 1.0, 1.0, 1.0, 9.0, 2.5, 2.5, 7.0], 100);
+        let values = expanded(&sample);
+        let ranks = Ranks::new(sample.points());
+        for index in [5, 0, 7, 7, 2, 3, 1, 6, 4, 8, 0] {
+            assert_eq!(
+                ranks.value_at(index),
+                values.get(index as usize).copied(),
+                "rank {index}"
             );
         }
     }

@@ -12,29 +12,38 @@ const LANES: usize = 8;
 
 /// Sum of `values` in numpy's pairwise order.
 pub fn pairwise_sum(values: &[f64]) -> f64 {
-    let n = values.len();
+    pairwise_sum_of(values, |v| *v)
+}
+
+/// Sum of `term(item)` over `items` in numpy's pairwise order: what [`pairwise_sum`] gives on
+/// the vector of terms, without building that vector (a million-point sample's mean would
+/// otherwise allocate, and page-fault in, 8 MB).
+pub(crate) fn pairwise_sum_of<T>(items: &[T], term: impl Fn(&T) -> f64 + Copy) -> f64 {
+    let n = items.len();
     if n < LANES {
-        return values.iter().fold(0.0, |acc, v| acc + v);
+        return items.iter().fold(0.0, |acc, item| acc + term(item));
     }
     if n <= BLOCK {
         let mut lanes = [0.0; LANES];
-        lanes.copy_from_slice(&values[..LANES]);
+        for (lane, item) in lanes.iter_mut().zip(&items[..LANES]) {
+            *lane = term(item);
+        }
         let whole = n - n % LANES;
-        for chunk in values[LANES..whole].chunks_exact(LANES) {
-            for (lane, v) in lanes.iter_mut().zip(chunk) {
-                *lane += v;
+        for chunk in items[LANES..whole].chunks_exact(LANES) {
+            for (lane, item) in lanes.iter_mut().zip(chunk) {
+                *lane += term(item);
             }
         }
         let mut total =
             ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
-        for v in &values[whole..] {
-            total += v;
+        for item in &items[whole..] {
+            total += term(item);
         }
         return total;
     }
     let mut half = n / 2;
     half -= half % LANES;
-    pairwise_sum(&values[..half]) + pairwise_sum(&values[half..])
+    pairwise_sum_of(&items[..half], term) + pairwise_sum_of(&items[half..], term)
 }
 
 /// Sum of counts that stops at u64::MAX instead of overflowing: counts come from merged and

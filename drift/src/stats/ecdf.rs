@@ -34,21 +34,7 @@ pub fn ks(reference: &[f64], current: &[f64]) -> Option<KsTest> {
 
 /// KS of two weighted samples, each ascending by value.
 pub fn ks_weighted(reference: &[WeightedValue], current: &[WeightedValue]) -> Option<KsTest> {
-    let (n_ref, n_cur) = (total_weight(reference), total_weight(current));
-    if n_ref == 0 || n_cur == 0 {
-        return None;
-    }
-    let mut statistic: f64 = 0.0;
-    walk_merged(reference, current, |_, below_ref, below_cur| {
-        // Same divisions as scipy's `searchsorted(...) / n`, so D agrees bit for bit.
-        let gap = (below_ref as f64 / n_ref as f64 - below_cur as f64 / n_cur as f64).abs();
-        statistic = statistic.max(gap);
-    });
-    let effective_n = n_ref as f64 * n_cur as f64 / (n_ref as f64 + n_cur as f64);
-    Some(KsTest {
-        statistic,
-        p_value: kolmogorov_sf(statistic * effective_n.sqrt()),
-    })
+    ks_and_wasserstein(reference, current).map(|(ks, _)| ks)
 }
 
 /// 1-Wasserstein distance of the two empirical distributions, ∫|F_R − F_C| dx (as
@@ -63,22 +49,36 @@ pub fn wasserstein(reference: &[f64], current: &[f64]) -> Option<f64> {
 
 /// 1-Wasserstein distance of two weighted samples, each ascending by value.
 pub fn wasserstein_weighted(reference: &[WeightedValue], current: &[WeightedValue]) -> Option<f64> {
+    ks_and_wasserstein(reference, current).map(|(_, wasserstein)| wasserstein)
+}
+
+/// KS and 1-Wasserstein of two weighted samples, each ascending by value, from one walk over
+/// the two (a comparison needs both); `None` if a side is empty.
+pub(crate) fn ks_and_wasserstein(reference: &[WeightedValue], current: &[WeightedValue]) -> Option<(KsTest, f64)> {
     let (n_ref, n_cur) = (total_weight(reference), total_weight(current));
     if n_ref == 0 || n_cur == 0 {
         return None;
     }
-    // Between consecutive distinct values both CDFs are flat, so the integral is a sum of
-    // rectangles: |F_R − F_C| at a value times the distance to the next value.
+    let mut statistic: f64 = 0.0;
+    // Between consecutive distinct values both CDFs are flat, so the Wasserstein integral is a
+    // sum of rectangles: |F_R − F_C| at a value times the distance to the next value.
     let mut rectangles = Vec::with_capacity(reference.len() + current.len());
     let mut previous: Option<(f64, f64)> = None;
     walk_merged(reference, current, |value, below_ref, below_cur| {
+        // Same divisions as scipy's `searchsorted(...) / n`, so D agrees bit for bit.
+        let gap = (below_ref as f64 / n_ref as f64 - below_cur as f64 / n_cur as f64).abs();
+        statistic = statistic.max(gap);
         if let Some((previous_value, previous_gap)) = previous {
             rectangles.push(previous_gap * (value - previous_value));
         }
-        let gap = (below_ref as f64 / n_ref as f64 - below_cur as f64 / n_cur as f64).abs();
         previous = Some((value, gap));
     });
-    Some(pairwise_sum(&rectangles))
+    let effective_n = n_ref as f64 * n_cur as f64 / (n_ref as f64 + n_cur as f64);
+    let ks = KsTest {
+        statistic,
+        p_value: kolmogorov_sf(statistic * effective_n.sqrt()),
+    };
+    Some((ks, pairwise_sum(&rectangles)))
 }
 
 /// Wasserstein distance in units of the reference's spread: `wasserstein / max(std_R, 0.001)`.

@@ -7,6 +7,7 @@ mod kolmogorov;
 mod normal;
 mod shares;
 
+pub(crate) use ecdf::ks_and_wasserstein;
 pub use ecdf::{KsTest, STD_FLOOR, ks, ks_weighted, std_pop, wasserstein, wasserstein_norm, wasserstein_weighted};
 pub use kolmogorov::kolmogorov_sf;
 pub use normal::{erfc, normal_two_sided_p};
