@@ -2,12 +2,11 @@
 //! window of prediction time, evaluated per (`model`, `model_version`) and overall, and
 //! recalibration maps fitted per model version for the serving path.
 
-use convolens_evaluators::calibration::{CalibrationReport, evaluate_grouped};
+use convolens_evaluators::calibration::{CalibrationReport, Pair, evaluate_grouped};
 use convolens_evaluators::recalibrate::{CalibrationMap, FittedOn, LabelledPrediction, MapOptions, Method};
 use serde::Serialize;
 
-use super::columns;
-use crate::query::{ARRIVAL_ORDER, LakeSession};
+use super::pairs::LabelledPairs;
 use crate::window::Window;
 
 /// Which model produced a prediction; the unit a calibration map is fitted for.
@@ -26,55 +25,6 @@ impl std::fmt::Display for ModelKey {
             self.model_version.as_deref().unwrap_or("(none)")
         )
     }
-}
-
-/// One labelled prediction as the lake holds it.
-#[derive(Debug, Clone)]
-pub struct LabelledRow {
-    pub key: ModelKey,
-    pub prediction: LabelledPrediction,
-    /// Prediction time (UTC), to say which span a map was fitted on.
-    pub predicted_at: chrono::DateTime<chrono::Utc>,
-}
-
-/// The labelled pairs predicted inside `window`, in arrival order ([`ARRIVAL_ORDER`]).
-/// That order matters: the adaptive ECE sorts by confidence stably, and the SQL view
-/// breaks ties the same way, so both give the same number.
-pub async fn load_pairs(session: &LakeSession, window: &Window) -> anyhow::Result<Vec<LabelledRow>> {
-    let sql = format!(
-        "SELECT model, model_version, intent, confidence, correct, predicted_at \
-         FROM calibration_pairs WHERE {} ORDER BY {ARRIVAL_ORDER}",
-        window.sql_predicate("predicted_at", Some("day"))
-    );
-    let mut rows = Vec::new();
-    for batch in session.query(&sql).await? {
-        let model = columns::strings(&batch, "model")?;
-        let version = columns::strings(&batch, "model_version")?;
-        let intent = columns::strings(&batch, "intent")?;
-        let confidence = columns::floats(&batch, "confidence")?;
-        let correct = columns::booleans(&batch, "correct")?;
-        let at = columns::timestamps(&batch, "predicted_at")?;
-        for i in 0..batch.num_rows() {
-            // Decoding guarantees model, intent and confidence on every prediction.
-            let (Some(model), Some(intent), Some(confidence), Some(at)) = (
-                model[i].clone(),
-                intent[i].clone(),
-                confidence[i],
-                at[i].and_then(chrono::DateTime::from_timestamp_micros),
-            ) else {
-                continue;
-            };
-            rows.push(LabelledRow {
-                key: ModelKey {
-                    model,
-                    model_version: version[i].clone(),
-                },
-                prediction: LabelledPrediction::new(intent, confidence, correct[i].unwrap_or(false)),
-                predicted_at: at,
-            });
-        }
-    }
-    Ok(rows)
 }
 
 #[derive(Debug, Serialize)]
@@ -96,18 +46,26 @@ pub struct CalibrationSummary {
     pub overall: GroupCalibration,
 }
 
-pub fn summarise(rows: &[LabelledRow], window: &Window, bins: usize) -> anyhow::Result<CalibrationSummary> {
-    let grouped = evaluate_grouped(rows.iter().map(|r| (r.key.clone(), r.prediction.pair())), bins)?;
+/// Calibration of every model version and overall. Rows in confidence order (ties in
+/// arrival order, [`LabelledPairs::sort_by_confidence`]) give the adaptive ECE that
+/// METRICS §4 defines over arrival order; any other order only changes which pairs share
+/// an adaptive group at tied confidences.
+pub fn summarise(pairs: &LabelledPairs, window: &Window, bins: usize) -> anyhow::Result<CalibrationSummary> {
+    let rows = pairs.rows.iter().map(|r| (r.key, Pair::new(r.confidence, r.correct)));
+    let grouped = evaluate_grouped(rows, bins)?;
     Ok(CalibrationSummary {
         window: window.to_string(),
         bins,
         groups: grouped
             .groups
             .into_iter()
-            .map(|(key, report)| GroupCalibration {
-                model: Some(key.model),
-                model_version: key.model_version,
-                report,
+            .map(|(key, report)| {
+                let key = &pairs.keys[key as usize];
+                GroupCalibration {
+                    model: Some(key.model.clone()),
+                    model_version: key.model_version.clone(),
+                    report,
+                }
             })
             .collect(),
         overall: GroupCalibration {
@@ -132,35 +90,42 @@ pub struct FitPlan {
     pub min_intent_support: usize,
 }
 
-/// Fits one map per model version. `train_rows` are the pairs of `plan.train`;
-/// `held_out_rows` those of `plan.held_out` when given.
-pub fn fit_maps(plan: &FitPlan, train_rows: &[LabelledRow], held_out_rows: &[LabelledRow]) -> Vec<CalibrationMap> {
-    let mut keys: Vec<&ModelKey> = train_rows.iter().map(|r| &r.key).collect();
-    keys.sort();
-    keys.dedup();
+/// The pairs of one model version, in the order of `pairs`, with their prediction times.
+fn of_key(pairs: &LabelledPairs, key: &ModelKey) -> (Vec<LabelledPrediction>, Vec<i64>) {
+    let Some(index) = pairs.keys.iter().position(|k| k == key) else {
+        return (Vec::new(), Vec::new());
+    };
+    pairs
+        .rows
+        .iter()
+        .filter(|r| r.key as usize == index)
+        .map(|r| {
+            let intent = pairs.intents[r.intent as usize].clone();
+            (LabelledPrediction::new(intent, r.confidence, r.correct), r.predicted_at)
+        })
+        .unzip()
+}
+
+/// Fits one map per model version. `train` holds the pairs of `plan.train`, `held_out`
+/// those of `plan.held_out` when given; both in arrival order
+/// ([`LabelledPairs::sort_by_arrival`]), which is what "chronologically last" splits on.
+pub fn fit_maps(plan: &FitPlan, train: &LabelledPairs, held_out: &LabelledPairs) -> Vec<CalibrationMap> {
     let mut maps = Vec::new();
-    for key in keys {
-        let of_key = |rows: &[LabelledRow]| -> Vec<LabelledPrediction> {
-            rows.iter()
-                .filter(|r| &r.key == key)
-                .map(|r| r.prediction.clone())
-                .collect()
-        };
-        let (train, held_out) = match plan.held_out {
-            Some(_) => (of_key(train_rows), of_key(held_out_rows)),
+    for key in &train.keys {
+        let (mut train_pairs, times) = of_key(train, key);
+        let held_out_pairs = match plan.held_out {
+            Some(_) => of_key(held_out, key).0,
             None => {
-                let mut all = of_key(train_rows);
-                let keep = all.len() - ((all.len() as f64) * plan.held_out_share).round() as usize;
-                let held_out = all.split_off(keep);
-                (all, held_out)
+                let keep = train_pairs.len() - ((train_pairs.len() as f64) * plan.held_out_share).round() as usize;
+                train_pairs.split_off(keep)
             }
         };
-        if train.is_empty() {
+        if train_pairs.is_empty() {
             continue;
         }
         // An open side of the window is given as the span of the data actually used.
-        let train_times = train_rows.iter().filter(|r| &r.key == key).map(|r| r.predicted_at);
-        let (first, last) = (train_times.clone().min(), train_times.max());
+        let span = |t: Option<&i64>| t.copied().and_then(chrono::DateTime::from_timestamp_micros);
+        let (first, last) = (span(times.iter().min()), span(times.iter().max()));
         let stamp = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
         let fitted_on = FittedOn {
             from: plan.train.from.or(first).map(stamp).unwrap_or_default(),
@@ -172,7 +137,7 @@ pub fn fit_maps(plan: &FitPlan, train_rows: &[LabelledRow], held_out_rows: &[Lab
         options.min_intent_support = plan.min_intent_support;
         // One model version that cannot be fitted (all its labels agree, say) must not cost
         // the others their maps.
-        match CalibrationMap::fit(options, &train, &held_out) {
+        match CalibrationMap::fit(options, &train_pairs, &held_out_pairs) {
             Ok(map) => maps.push(map),
             Err(error) => eprintln!("convolens: no {:?} map for {key}: {error}", plan.method),
         }

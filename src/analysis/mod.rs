@@ -6,3 +6,4 @@ pub mod columns;
 pub mod drift;
 pub mod drift_input;
 pub mod drivers;
+pub mod pairs;

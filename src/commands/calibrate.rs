@@ -7,6 +7,7 @@ use convolens_evaluators::recalibrate::{CalibrationMap, Method};
 
 use super::{config, runtime, table};
 use crate::analysis::calibration::{self, CalibrationSummary, FitPlan};
+use crate::analysis::pairs::{self, LabelledPairs};
 use crate::cli::{CalibrateArgs, FitMethod, ReportFormat};
 use crate::query::LakeSession;
 use crate::reports;
@@ -41,12 +42,18 @@ pub fn calibrate(args: CalibrateArgs) -> anyhow::Result<()> {
     }
     let (summary, maps) = runtime()?.block_on(async {
         let session = LakeSession::open(&args.lake).await?;
-        let rows = calibration::load_pairs(&session, &args.window).await?;
-        let summary = calibration::summarise(&rows, &args.window, bins)?;
+        let mut pairs = pairs::load(&session, &args.window).await?;
+        pairs.sort_by_confidence();
+        let summary = calibration::summarise(&pairs, &args.window, bins)?;
         let maps = if args.fit {
-            let held_out_rows = match &args.held_out {
-                Some(window) => calibration::load_pairs(&session, window).await?,
-                None => Vec::new(),
+            pairs.sort_by_arrival();
+            let held_out = match &args.held_out {
+                Some(window) => {
+                    let mut held_out = pairs::load(&session, window).await?;
+                    held_out.sort_by_arrival();
+                    held_out
+                }
+                None => LabelledPairs::default(),
             };
             let plan = FitPlan {
                 method,
@@ -57,7 +64,7 @@ pub fn calibrate(args: CalibrateArgs) -> anyhow::Result<()> {
                 target_accuracy,
                 min_intent_support,
             };
-            Some(calibration::fit_maps(&plan, &rows, &held_out_rows))
+            Some(calibration::fit_maps(&plan, &pairs, &held_out))
         } else {
             None
         };

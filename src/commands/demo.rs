@@ -23,6 +23,7 @@ use super::drift::{full_report, write_atomically};
 use super::{config, drift_settings, run, runtime};
 use crate::analysis::calibration::{self, FitPlan};
 use crate::analysis::drivers;
+use crate::analysis::pairs::{self, LabelledPairs};
 use crate::cli::DemoArgs;
 use crate::query::{LakeSession, OutputFormat, write_batches};
 use crate::reports;
@@ -133,8 +134,10 @@ fn write_reports(lake: &Path, pipeline: &Pipeline, windows: &DemoWindows) -> any
     let calibration_settings = &pipeline.calibration;
     let (summary, maps, drivers, multivariate, full) = runtime()?.block_on(async {
         let session = LakeSession::open(lake).await?;
-        let pairs = calibration::load_pairs(&session, &windows.all).await?;
+        let mut pairs = pairs::load(&session, &windows.all).await?;
+        pairs.sort_by_confidence();
         let summary = calibration::summarise(&pairs, &windows.all, calibration_settings.bins)?;
+        pairs.sort_by_arrival();
         let plan = FitPlan {
             method: match calibration_settings.method {
                 CalibrationMethod::Platt => Method::Platt,
@@ -147,7 +150,7 @@ fn write_reports(lake: &Path, pipeline: &Pipeline, windows: &DemoWindows) -> any
             target_accuracy: calibration_settings.target_accuracy,
             min_intent_support: calibration_settings.min_intent_support,
         };
-        let maps = calibration::fit_maps(&plan, &pairs, &[]);
+        let maps = calibration::fit_maps(&plan, &pairs, &LabelledPairs::default());
         let rows = drivers::load_rows(&session, &windows.all).await?;
         let correlations = drivers::correlations(&rows);
         let multivariate = drivers::multivariate(&rows)?;

@@ -14,11 +14,12 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::error::DataFusionError;
+use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::context::SQLOptions;
-use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 
 pub use output::{OutputFormat, write_batches};
-pub use views::{ARRIVAL_ORDER, DRIVERS};
+pub use views::DRIVERS;
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
@@ -42,7 +43,12 @@ impl LakeSession {
         if !lake.is_dir() {
             return Err(QueryError::NoLake(lake.display().to_string()));
         }
-        let config = SessionConfig::new().with_information_schema(true);
+        let mut config = SessionConfig::new().with_information_schema(true);
+        // Filters are evaluated while Parquet is decoded, so the other columns of rows
+        // that fail them (most events, for a query about one event type) are never
+        // materialised and copied.
+        config.options_mut().execution.parquet.pushdown_filters = true;
+        config.options_mut().execution.parquet.reorder_filters = true;
         let ctx = SessionContext::new_with_config(config);
         ctx.register_udf(functions::correlation_p_value_udf());
         for table in Table::ALL {
@@ -72,12 +78,21 @@ impl LakeSession {
 
     /// Runs one read-only statement. DDL, DML (INSERT, COPY, …) and SET are refused.
     pub async fn query(&self, sql: &str) -> Result<Vec<RecordBatch>, QueryError> {
+        self.frame(sql).await?.collect().await.map_err(QueryError::Sql)
+    }
+
+    /// As [`LakeSession::query`], but batch by batch, for readers that keep less than
+    /// the whole result.
+    pub async fn stream(&self, sql: &str) -> Result<SendableRecordBatchStream, QueryError> {
+        self.frame(sql).await?.execute_stream().await.map_err(QueryError::Sql)
+    }
+
+    async fn frame(&self, sql: &str) -> Result<DataFrame, QueryError> {
         let options = SQLOptions::new()
             .with_allow_ddl(false)
             .with_allow_dml(false)
             .with_allow_statements(false);
-        let frame = self.ctx.sql_with_options(sql, options).await.map_err(classify)?;
-        frame.collect().await.map_err(QueryError::Sql)
+        self.ctx.sql_with_options(sql, options).await.map_err(classify)
     }
 }
 

@@ -353,3 +353,77 @@ fn fitted_maps_give_the_smallest_threshold_reaching_the_target_on_held_out_pairs
         }
     }
 }
+
+/// Labels that disagree: a later relabel wins, labels at the same instant are settled by
+/// the greater `event_id` (the view's order), labels of unknown predictions and predictions
+/// without labels drop out. The command's pairs must be the view's, and the hand count.
+#[test]
+fn latest_label_wins_and_ties_break_by_event_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("labels.ndjson");
+    let prediction = |id: &str, conversation: &str, intent: &str, confidence: f64, minute: u32| {
+        format!(
+            r#"{{"event_id":"{id}","event_type":"intent_predicted","conversation_id":"{conversation}","occurred_at":"2026-11-02T10:{minute:02}:00Z","intent":"{intent}","confidence":{confidence},"model":"router","model_version":"v1"}}"#
+        )
+    };
+    let label = |id: &str, conversation: &str, prediction: &str, truth: &str, minute: u32| {
+        format!(
+            r#"{{"event_id":"{id}","event_type":"intent_labeled","conversation_id":"{conversation}","occurred_at":"2026-11-02T11:{minute:02}:00Z","prediction_event_id":"{prediction}","true_intent":"{truth}"}}"#
+        )
+    };
+    let lines = [
+        prediction("p1", "c1", "card_lost", 0.9, 0),
+        prediction("p2", "c1", "refund", 0.6, 1),
+        prediction("p3", "c2", "refund", 0.3, 2),
+        prediction("p4", "c2", "balance", 0.8, 3),
+        // p1: wrong, then relabelled correct later: correct.
+        label("l1", "c1", "p1", "refund", 0),
+        label("l2", "c1", "p1", "card_lost", 5),
+        // p2: two labels at the same instant; "l9" > "l3", so "refund" wins: correct.
+        label("l9", "c1", "p2", "refund", 1),
+        label("l3", "c1", "p2", "balance", 1),
+        // p3: the same tie the other way round: "l8" > "l4" says "balance": wrong.
+        label("l4", "c2", "p3", "refund", 2),
+        label("l8", "c2", "p3", "balance", 2),
+        // p4 has no label; this label's prediction does not exist.
+        label("l5", "c2", "p404", "balance", 3),
+    ];
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
+    let lake = dir.path().join("lake");
+    ingest(&input, &lake);
+
+    let view = query_json(
+        &lake,
+        "SELECT prediction_event_id, correct FROM calibration_pairs ORDER BY prediction_event_id",
+    );
+    let view: Vec<(String, bool)> = view
+        .iter()
+        .map(|r| {
+            (
+                r["prediction_event_id"].as_str().unwrap().to_string(),
+                r["correct"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    let expected = [("p1", true), ("p2", true), ("p3", false)].map(|(id, ok)| (id.to_string(), ok));
+    assert_eq!(view, expected, "the view");
+
+    let got = json_of(&[
+        "calibrate",
+        "--lake",
+        path_str(&lake),
+        "--format",
+        "json",
+        "--bins",
+        "10",
+    ]);
+    let overall = &got["overall"];
+    assert_eq!(overall["n"], 3, "{got}");
+    assert!(
+        values_match(&Value::from(2.0 / 3.0), &overall["accuracy"], REL),
+        "{got}"
+    );
+    // Brier by hand: (0.9 − 1)², (0.6 − 1)², (0.3 − 0)².
+    let brier = (0.01 + 0.16 + 0.09) / 3.0;
+    assert!(values_match(&Value::from(brier), &overall["brier"], REL), "{got}");
+}

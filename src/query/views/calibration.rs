@@ -16,7 +16,7 @@ use convolens_evaluators::calibration::bin_sql_expr;
 pub const DEFAULT_BINS: usize = 10;
 
 /// Arrival order of predictions (see the module docs).
-pub const ARRIVAL_ORDER: &str = "received_at, source_file, source_line, source_partition, source_offset";
+const ARRIVAL_ORDER: &str = "received_at, source_file, source_line, source_partition, source_offset";
 
 /// A prediction joined with the latest label (`day` is the `events` partition, the UTC
 /// date of the prediction, so filters on it skip whole days) whose `prediction_event_id` is its

@@ -4,7 +4,6 @@ mod calibration;
 mod drivers;
 mod kpi;
 
-pub use calibration::ARRIVAL_ORDER;
 pub use drivers::DRIVERS;
 
 /// The UTC day of a conversation's close: conversation-level results are dated by it.
