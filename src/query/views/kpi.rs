@@ -3,25 +3,41 @@
 //! Numerators and denominators are exposed beside every ratio (METRICS: "store numerators
 //! and denominators, not only ratios"), so BI tools can re-aggregate correctly.
 
-/// One row per conversation: the latest version of its facts, with the latest CSAT
-/// (by `occurred_at`, then `event_id`) and recontact (METRICS §1) joined in.
-pub const CONVERSATION_FACTS: &str = r#"
-CREATE VIEW conversation_facts AS
-WITH ranked AS (
-    SELECT c.*,
-           ROW_NUMBER() OVER (PARTITION BY tenant_id, conversation_id
-                              ORDER BY version DESC, emitted_at DESC) AS version_rank
-    FROM conversations c
-),
-latest AS (SELECT * FROM ranked WHERE version_rank = 1),
-csat AS (
+/// The latest CSAT answer per conversation (by `occurred_at`, then `event_id`).
+pub const LATEST_CSAT: &str = r#"
     SELECT tenant_id, conversation_id, score, scale FROM (
         SELECT tenant_id, conversation_id, score, scale,
                ROW_NUMBER() OVER (PARTITION BY tenant_id, conversation_id
                                   ORDER BY occurred_at DESC, event_id DESC) AS csat_rank
         FROM events
         WHERE event_type = 'csat_submitted'
-    ) WHERE csat_rank = 1
+    ) WHERE csat_rank = 1"#;
+
+/// Rank 1 is a conversation's latest version of its facts.
+pub const VERSION_RANK: &str =
+    "ROW_NUMBER() OVER (PARTITION BY tenant_id, conversation_id ORDER BY version DESC, emitted_at DESC)";
+
+/// CSAT on the 1–5 scale of METRICS §1, from the `score` and `scale` of a relation
+/// (`alias` with its dot, or empty).
+pub fn csat_5(alias: &str) -> String {
+    format!(
+        "CASE WHEN {alias}score IS NULL THEN NULL \
+         ELSE 1.0 + 4.0 * CAST({alias}score - 1 AS DOUBLE) / CAST({alias}scale - 1 AS DOUBLE) END"
+    )
+}
+
+/// One row per conversation: the latest version of its facts, with the latest CSAT
+/// and recontact (METRICS §1) joined in.
+fn conversation_facts() -> String {
+    format!(
+        r#"
+CREATE VIEW conversation_facts AS
+WITH ranked AS (
+    SELECT c.*, {VERSION_RANK} AS version_rank
+    FROM conversations c
+),
+latest AS (SELECT * FROM ranked WHERE version_rank = 1),
+csat AS ({LATEST_CSAT}
 ),
 recontact AS (
     SELECT a.tenant_id, a.conversation_id, COUNT(*) AS later_contacts
@@ -39,15 +55,17 @@ SELECT
     l.contained_gross, l.contained, l.resolved_by_bot,
     s.score AS csat_score,
     s.scale AS csat_scale,
-    CASE WHEN s.score IS NULL THEN NULL
-         ELSE 1.0 + 4.0 * CAST(s.score - 1 AS DOUBLE) / CAST(s.scale - 1 AS DOUBLE) END AS csat_5,
+    {csat_5} AS csat_5,
     CASE WHEN l.customer_id IS NULL THEN NULL
          ELSE COALESCE(r.later_contacts, 0) > 0 END AS recontacted,
     l.version, l.event_count, l.closed_by_inactivity
 FROM latest l
 LEFT JOIN csat s ON s.tenant_id = l.tenant_id AND s.conversation_id = l.conversation_id
 LEFT JOIN recontact r ON r.tenant_id = l.tenant_id AND r.conversation_id = l.conversation_id
-"#;
+"#,
+        csat_5 = csat_5("s.")
+    )
+}
 
 /// The KPI columns of METRICS §2 over a group of `conversation_facts` rows.
 const KPI_COLUMNS: &str = r#"
@@ -90,7 +108,7 @@ fn kpi_view(name: &str, keys: &str, group_by: &str) -> String {
 pub fn all() -> Vec<(&'static str, String)> {
     let day = super::CLOSED_DAY;
     vec![
-        ("conversation_facts", CONVERSATION_FACTS.to_string()),
+        ("conversation_facts", conversation_facts()),
         (
             "kpi_daily",
             kpi_view(
