@@ -2,7 +2,7 @@
 //! window of prediction time, evaluated per (`model`, `model_version`) and overall, and
 //! recalibration maps fitted per model version for the serving path.
 
-use convolens_evaluators::calibration::{CalibrationReport, Pair, evaluate_grouped};
+use convolens_evaluators::calibration::{CalibrationReport, Pair, evaluate};
 use convolens_evaluators::recalibrate::{CalibrationMap, FittedOn, LabelledPrediction, MapOptions, Method};
 use serde::Serialize;
 
@@ -50,28 +50,36 @@ pub struct CalibrationSummary {
 /// arrival order, [`LabelledPairs::sort_by_confidence`]) give the adaptive ECE that
 /// METRICS §4 defines over arrival order; any other order only changes which pairs share
 /// an adaptive group at tied confidences.
+///
+/// One group's pairs are copied out at a time (rather than all groups at once, as
+/// `evaluate_grouped` does for small inputs), which keeps ten million pairs under a GiB.
 pub fn summarise(pairs: &LabelledPairs, window: &Window, bins: usize) -> anyhow::Result<CalibrationSummary> {
-    let rows = pairs.rows.iter().map(|r| (r.key, Pair::new(r.confidence, r.correct)));
-    let grouped = evaluate_grouped(rows, bins)?;
+    let of_group = |key: Option<u16>| -> Vec<Pair> {
+        pairs
+            .rows
+            .iter()
+            .filter(|r| key.is_none_or(|k| r.key == k))
+            .map(|r| Pair::new(r.confidence, r.correct))
+            .collect()
+    };
+    let overall = evaluate(&of_group(None), bins)?;
+    let mut groups = Vec::with_capacity(pairs.keys.len());
+    // Keys are sorted, so their indices give the groups in key order.
+    for (index, key) in pairs.keys.iter().enumerate() {
+        groups.push(GroupCalibration {
+            model: Some(key.model.clone()),
+            model_version: key.model_version.clone(),
+            report: evaluate(&of_group(Some(index as u16)), bins)?,
+        });
+    }
     Ok(CalibrationSummary {
         window: window.to_string(),
         bins,
-        groups: grouped
-            .groups
-            .into_iter()
-            .map(|(key, report)| {
-                let key = &pairs.keys[key as usize];
-                GroupCalibration {
-                    model: Some(key.model.clone()),
-                    model_version: key.model_version.clone(),
-                    report,
-                }
-            })
-            .collect(),
+        groups,
         overall: GroupCalibration {
             model: None,
             model_version: None,
-            report: grouped.overall,
+            report: overall,
         },
     })
 }
@@ -90,20 +98,20 @@ pub struct FitPlan {
     pub min_intent_support: usize,
 }
 
-/// The pairs of one model version, in the order of `pairs`, with their prediction times.
-fn of_key(pairs: &LabelledPairs, key: &ModelKey) -> (Vec<LabelledPrediction>, Vec<i64>) {
+/// The pairs of one model version, in the order of `pairs`.
+fn of_key(pairs: &LabelledPairs, key: &ModelKey) -> Vec<LabelledPrediction> {
     let Some(index) = pairs.keys.iter().position(|k| k == key) else {
-        return (Vec::new(), Vec::new());
+        return Vec::new();
     };
     pairs
         .rows
         .iter()
-        .filter(|r| r.key as usize == index)
+        .filter(|r| usize::from(r.key) == index)
         .map(|r| {
             let intent = pairs.intents[r.intent as usize].clone();
-            (LabelledPrediction::new(intent, r.confidence, r.correct), r.predicted_at)
+            LabelledPrediction::new(intent, r.confidence, r.correct)
         })
-        .unzip()
+        .collect()
 }
 
 /// Fits one map per model version. `train` holds the pairs of `plan.train`, `held_out`
@@ -111,10 +119,10 @@ fn of_key(pairs: &LabelledPairs, key: &ModelKey) -> (Vec<LabelledPrediction>, Ve
 /// ([`LabelledPairs::sort_by_arrival`]), which is what "chronologically last" splits on.
 pub fn fit_maps(plan: &FitPlan, train: &LabelledPairs, held_out: &LabelledPairs) -> Vec<CalibrationMap> {
     let mut maps = Vec::new();
-    for key in &train.keys {
-        let (mut train_pairs, times) = of_key(train, key);
+    for (key, span) in train.keys.iter().zip(&train.spans) {
+        let mut train_pairs = of_key(train, key);
         let held_out_pairs = match plan.held_out {
-            Some(_) => of_key(held_out, key).0,
+            Some(_) => of_key(held_out, key),
             None => {
                 let keep = train_pairs.len() - ((train_pairs.len() as f64) * plan.held_out_share).round() as usize;
                 train_pairs.split_off(keep)
@@ -124,8 +132,8 @@ pub fn fit_maps(plan: &FitPlan, train: &LabelledPairs, held_out: &LabelledPairs)
             continue;
         }
         // An open side of the window is given as the span of the data actually used.
-        let span = |t: Option<&i64>| t.copied().and_then(chrono::DateTime::from_timestamp_micros);
-        let (first, last) = (span(times.iter().min()), span(times.iter().max()));
+        let at = chrono::DateTime::from_timestamp_micros;
+        let (first, last) = (at(span.first), at(span.last));
         let stamp = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
         let fitted_on = FittedOn {
             from: plan.train.from.or(first).map(stamp).unwrap_or_default(),

@@ -24,21 +24,27 @@ use super::calibration::ModelKey;
 use crate::query::LakeSession;
 use crate::window::Window;
 
-/// One labelled prediction, compact: strings are interned in [`LabelledPairs`].
+/// One labelled prediction in 32 bytes (ten million of them fit beside the label table in
+/// well under a GiB): strings are interned in [`LabelledPairs`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PairRow {
     pub confidence: f64,
-    /// Prediction time, UTC microseconds.
-    pub predicted_at: i64,
     /// When the prediction was received, UTC microseconds (arrival order, first key).
     pub received_at: i64,
     /// Source position packed in arrival order (see [`pack_source`]).
     pub source: u64,
-    /// Index into [`LabelledPairs::keys`].
-    pub key: u32,
     /// Index into [`LabelledPairs::intents`] of the predicted intent.
     pub intent: u32,
+    /// Index into [`LabelledPairs::keys`].
+    pub key: u16,
     pub correct: bool,
+}
+
+/// First and last prediction time (UTC microseconds) of a model version's pairs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub first: i64,
+    pub last: i64,
 }
 
 /// The labelled predictions of a window.
@@ -46,6 +52,8 @@ pub struct PairRow {
 pub struct LabelledPairs {
     /// (model, model_version) in ascending order, so a key index orders as its key.
     pub keys: Vec<ModelKey>,
+    /// Prediction times of each key's pairs, by key index.
+    pub spans: Vec<Span>,
     pub intents: Vec<String>,
     pub rows: Vec<PairRow>,
 }
@@ -72,33 +80,21 @@ fn ordered_bits(value: f64) -> u64 {
     if bits >> 63 == 1 { !bits } else { bits | (1 << 63) }
 }
 
-/// Sorts on both cores: each half by itself, then one merge. Keys are unique in practice
+/// Sorts on both cores without a second buffer: partition around the median key (in
+/// place, linear), then sort each side on its own thread. Keys are unique in practice
 /// (arrival positions are), so an unstable sort orders exactly as a stable one would.
-fn parallel_sort<K: Ord + Copy + Send>(rows: &mut Vec<PairRow>, key: impl Fn(&PairRow) -> K + Sync) {
+fn parallel_sort<K: Ord + Copy + Send>(rows: &mut [PairRow], key: impl Fn(&PairRow) -> K + Sync) {
     if rows.len() < 100_000 {
         rows.sort_unstable_by_key(|r| key(r));
         return;
     }
     let middle = rows.len() / 2;
+    rows.select_nth_unstable_by_key(middle, |r| key(r));
     let (left, right) = rows.split_at_mut(middle);
     std::thread::scope(|scope| {
         scope.spawn(|| left.sort_unstable_by_key(|r| key(r)));
         right.sort_unstable_by_key(|r| key(r));
     });
-    let mut merged = Vec::with_capacity(rows.len());
-    let (mut i, mut j) = (0, middle);
-    while i < middle && j < rows.len() {
-        if key(&rows[j]) < key(&rows[i]) {
-            merged.push(rows[j]);
-            j += 1;
-        } else {
-            merged.push(rows[i]);
-            i += 1;
-        }
-    }
-    merged.extend_from_slice(&rows[i..middle]);
-    merged.extend_from_slice(&rows[j..]);
-    *rows = merged;
 }
 
 /// Sorts as `ORDER BY source_file, source_line, source_partition, source_offset` with
@@ -125,6 +121,8 @@ pub enum PairsError {
     },
     #[error("events column `{column}` is {found}, not text")]
     Type { column: &'static str, found: DataType },
+    #[error("more than 65,536 (model, model_version) pairs among the predictions")]
+    TooManyModels,
     #[error("events has no column `{0}`")]
     Missing(&'static str),
     #[error(transparent)]
@@ -363,7 +361,9 @@ pub async fn load(session: &LakeSession, window: &Window) -> Result<LabelledPair
     );
     // At most one pair per labelled prediction: an upper bound that costs no scan.
     let mut rows = Vec::with_capacity(labels.entries.len());
-    let mut keys: HashMap<(String, Option<String>), u32> = HashMap::new();
+    let mut keys: HashMap<(String, Option<String>), u16> = HashMap::new();
+    // By key index in order of appearance, which is the order `keys` hands out indices in.
+    let mut spans: Vec<Span> = Vec::new();
     let mut files = Interner::default();
     let mut stream = session.stream(&sql).await?;
     while let Some(batch) = stream.next().await {
@@ -392,7 +392,7 @@ pub async fn load(session: &LakeSession, window: &Window) -> Result<LabelledPair
             offset.as_primitive::<Int64Type>(),
         );
         // Batches mostly hold one model version; remember the last key to skip the lookup.
-        let mut last_key: Option<(usize, u32)> = None;
+        let mut last_key: Option<(usize, u16)> = None;
         for i in 0..batch.num_rows() {
             let Some(label) = labels.find(xxh3_128(ids.value(i).as_bytes())) else {
                 continue;
@@ -402,16 +402,25 @@ pub async fn load(session: &LakeSession, window: &Window) -> Result<LabelledPair
                 Some((row, key)) if models.value(row) == models.value(i) && versions.get(row) == version => key,
                 _ => {
                     let wanted = (models.value(i).to_string(), version.map(str::to_string));
-                    let next = keys.len() as u32;
+                    let next = u16::try_from(keys.len()).map_err(|_| PairsError::TooManyModels)?;
                     *keys.entry(wanted).or_insert(next)
                 }
             };
             last_key = Some((i, key));
+            let at = occurred.value(i);
+            match spans.get_mut(usize::from(key)) {
+                Some(span) => {
+                    *span = Span {
+                        first: span.first.min(at),
+                        last: span.last.max(at),
+                    }
+                }
+                None => spans.push(Span { first: at, last: at }),
+            }
             let intent = intents.intern(predicted.value(i));
             let file = files_col.get(i).map(|name| files.intern(name));
             rows.push(PairRow {
                 confidence: confidence.value(i),
-                predicted_at: occurred.value(i),
                 received_at: if received.is_null(i) {
                     i64::MAX
                 } else {
@@ -426,30 +435,37 @@ pub async fn load(session: &LakeSession, window: &Window) -> Result<LabelledPair
         }
     }
     drop(labels);
-    let keys = sorted_keys(keys, &mut rows);
+    let (keys, spans) = sorted_keys(keys, spans, &mut rows);
     rank_files(&files.values, &mut rows);
     Ok(LabelledPairs {
         keys,
+        spans,
         intents: intents.values,
         rows,
     })
 }
 
-/// Renumbers keys so that their indices order as the keys do.
-fn sorted_keys(keys: HashMap<(String, Option<String>), u32>, rows: &mut [PairRow]) -> Vec<ModelKey> {
-    let mut by_key: Vec<(ModelKey, u32)> = keys
+/// Renumbers keys (and their spans) so that their indices order as the keys do.
+fn sorted_keys(
+    keys: HashMap<(String, Option<String>), u16>,
+    spans: Vec<Span>,
+    rows: &mut [PairRow],
+) -> (Vec<ModelKey>, Vec<Span>) {
+    let mut by_key: Vec<(ModelKey, u16)> = keys
         .into_iter()
         .map(|((model, model_version), id)| (ModelKey { model, model_version }, id))
         .collect();
     by_key.sort();
-    let mut renumber = vec![0u32; by_key.len()];
+    let mut renumber = vec![0u16; by_key.len()];
     for (rank, (_, id)) in by_key.iter().enumerate() {
-        renumber[*id as usize] = rank as u32;
+        // At most u16::MAX + 1 keys were handed out, so ranks fit.
+        renumber[usize::from(*id)] = rank as u16;
     }
     for row in rows.iter_mut() {
-        row.key = renumber[row.key as usize];
+        row.key = renumber[usize::from(row.key)];
     }
-    by_key.into_iter().map(|(key, _)| key).collect()
+    let spans = by_key.iter().map(|(_, id)| spans[usize::from(*id)]).collect();
+    (by_key.into_iter().map(|(key, _)| key).collect(), spans)
 }
 
 /// Replaces file intern ids inside packed sources by the rank of the file name.
@@ -514,7 +530,6 @@ mod tests {
         let mut rows: Vec<PairRow> = (0..250_000u64)
             .map(|i| PairRow {
                 confidence: ((i * 7919) % 1000) as f64 / 1000.0,
-                predicted_at: 0,
                 received_at: ((i * 104_729) % 5000) as i64,
                 source: i,
                 key: 0,
