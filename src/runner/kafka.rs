@@ -3,8 +3,9 @@
 //! "Exactly once on the Kafka path").
 //!
 //! One thread polls the consumer (rebalance callbacks run inside its poll, see
-//! [`Partitions`]), decodes batches on a scoped worker pool, and routes them. State of all
-//! assigned partitions sits behind one mutex, taken for routing, committing and rebalances.
+//! [`Partitions`]) and commits; decoder threads and a router thread do the rest
+//! ([`super::kafka_flow`]). State of all assigned partitions sits behind one mutex, taken
+//! for routing, committing and rebalances.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -12,21 +13,22 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, anyhow};
+use anyhow::Context;
+use convolens_core::Clock;
 use convolens_core::spec::{LakeFileSettings, Limits, RedactionSettings, SessionSettings};
-use convolens_core::{Clock, DeadLetter, SourcePosition};
 use convolens_ingest::kafka::{
     DeadLetterProducer, KafkaRecord, KafkaSettings, KafkaSource, PartitionHandler, PartitionId,
 };
 use convolens_transforms::decode::DecodeLimits;
 use convolens_transforms::redact::Redactor;
 
+use super::kafka_flow::{Flow, InFlight, each_in_parallel};
 use super::partition::PartitionPipeline;
-use super::stages::{DecodeStage, Decoded, RouteCounts};
+use super::stages::{DecodeStage, RouteCounts};
 use crate::exit;
 
 /// Largest batch taken from the consumer before routing.
-const MAX_BATCH: usize = 8192;
+const MAX_BATCH: usize = 16 * 1024;
 const POLL_WAIT: Duration = Duration::from_millis(100);
 
 pub struct KafkaRun {
@@ -53,6 +55,10 @@ pub struct KafkaSummary {
     pub partitions: usize,
     pub commits: u64,
     pub elapsed: Duration,
+    /// From the start of the run to the first partition assignment: the consumer-group
+    /// join, which brokers delay on purpose (`group.initial.rebalance.delay.ms`, 3 s by
+    /// default, on the mock cluster too).
+    pub joined_after: Option<Duration>,
 }
 
 impl KafkaSummary {
@@ -71,9 +77,9 @@ impl KafkaSummary {
     }
 }
 
-/// The assigned partitions' pipelines, shared between the poll loop and the rebalance
-/// callbacks (which run on the same thread, inside `poll`).
-struct Partitions {
+/// The assigned partitions' pipelines, shared between the poll loop, the rebalance
+/// callbacks (which run on the same thread, inside `poll`) and the router thread.
+pub(super) struct Partitions {
     job: PartitionJob,
     clock: Arc<dyn Clock>,
     live: Mutex<BTreeMap<PartitionId, PartitionPipeline>>,
@@ -87,21 +93,31 @@ struct Partitions {
     /// The dead-letter topic's producer: what it was sent must be acknowledged before the
     /// offsets that produced it are committed (at least once), on revoke too.
     dead_letters: Option<Arc<DeadLetterProducer>>,
+    /// What was polled but is not routed yet.
+    pub(super) in_flight: InFlight,
+    started: Instant,
+    first_assignment: Mutex<Option<Duration>>,
 }
 
 struct PartitionJob {
     pipeline: String,
+    /// Threads for work on all partitions at once (finishing, committing).
+    threads: usize,
     lake: PathBuf,
     session: SessionSettings,
     lake_files: LakeFileSettings,
 }
 
 impl Partitions {
-    fn lock(&self) -> MutexGuard<'_, BTreeMap<PartitionId, PartitionPipeline>> {
+    pub(super) fn now(&self) -> convolens_core::Timestamp {
+        self.clock.now()
+    }
+
+    pub(super) fn lock(&self) -> MutexGuard<'_, BTreeMap<PartitionId, PartitionPipeline>> {
         self.live.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn fail(&self, error: anyhow::Error) {
+    pub(super) fn fail(&self, error: anyhow::Error) {
         let mut slot = self.failure.lock().unwrap_or_else(|p| p.into_inner());
         if slot.is_none() {
             *slot = Some(error);
@@ -121,23 +137,45 @@ impl Partitions {
     /// Commits every dirty partition; returns the offsets committed (for the group hint).
     fn commit_all(&self) -> anyhow::Result<(Vec<(PartitionId, i64)>, u64)> {
         let now = self.clock.now();
+        let mut live = self.lock();
+        let ids: Vec<PartitionId> = live.keys().cloned().collect();
+        let outcomes = each_in_parallel(live.values_mut().collect(), self.job.threads, |pipeline| {
+            let before = pipeline.resume_offset();
+            Ok((before, pipeline.commit(now)?))
+        });
         let mut offsets = Vec::new();
         let mut commits = 0;
-        for (id, pipeline) in self.lock().iter_mut() {
-            let before = pipeline.resume_offset();
-            if let Some(offset) = pipeline.commit(now)? {
+        for (id, outcome) in ids.into_iter().zip(outcomes) {
+            let (before, committed) = outcome?;
+            if let Some(offset) = committed {
                 if Some(offset) != before {
                     commits += 1;
                 }
-                offsets.push((id.clone(), offset));
+                offsets.push((id, offset));
             }
         }
         Ok((offsets, commits))
+    }
+
+    /// End of a finite run: every partition closes its open conversations.
+    fn finish_all(&self) -> anyhow::Result<()> {
+        let now = self.clock.now();
+        let mut live = self.lock();
+        each_in_parallel(live.values_mut().collect(), self.job.threads, |pipeline| {
+            pipeline.finish(now)
+        })
+        .into_iter()
+        .collect()
     }
 }
 
 impl PartitionHandler for Partitions {
     fn on_assign(&self, partitions: &[PartitionId]) -> Vec<Option<i64>> {
+        self.in_flight.wait_routed();
+        self.first_assignment
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_or_insert_with(|| self.started.elapsed());
         let mut live = self.lock();
         partitions
             .iter()
@@ -168,6 +206,8 @@ impl PartitionHandler for Partitions {
     }
 
     fn on_revoke(&self, partitions: &[PartitionId]) {
+        // What was polled from these partitions is routed first, so their commit covers it.
+        self.in_flight.wait_routed();
         let now = self.clock.now();
         let mut live = self.lock();
         if let Err(error) = flush_dead_letters(self.dead_letters.as_deref()) {
@@ -194,6 +234,7 @@ impl PartitionHandler for Partitions {
     }
 
     fn on_lost(&self, partitions: &[PartitionId]) {
+        self.in_flight.wait_routed();
         let mut live = self.lock();
         for id in partitions {
             if let Some(pipeline) = live.remove(id) {
@@ -217,12 +258,12 @@ fn add_counts(total: &mut RouteCounts, more: &RouteCounts) {
 pub fn run(job: KafkaRun, clock: Arc<dyn Clock>, stop: Arc<AtomicBool>) -> anyhow::Result<KafkaSummary> {
     let started = Instant::now();
     let redactor = Redactor::new(&job.redaction).context("redaction settings")?;
-    let stage = DecodeStage::new(
+    let stage = Arc::new(DecodeStage::new(
         DecodeLimits {
             max_event_bytes: job.limits.max_event_bytes,
         },
         redactor,
-    );
+    ));
     let dead_letter_producer = match &job.dead_letter_topic {
         Some(topic) => Some(Arc::new(DeadLetterProducer::new(
             &job.kafka.brokers,
@@ -234,6 +275,7 @@ pub fn run(job: KafkaRun, clock: Arc<dyn Clock>, stop: Arc<AtomicBool>) -> anyho
     let partitions = Arc::new(Partitions {
         job: PartitionJob {
             pipeline: job.pipeline.clone(),
+            threads: job.workers,
             lake: job.lake.clone(),
             session: job.session.clone(),
             lake_files: job.lake_files.clone(),
@@ -246,7 +288,16 @@ pub fn run(job: KafkaRun, clock: Arc<dyn Clock>, stop: Arc<AtomicBool>) -> anyho
         run_base: format!("{}-{}", clock.now().micros(), std::process::id()),
         seen: Mutex::new(Default::default()),
         dead_letters: dead_letter_producer.clone(),
+        in_flight: InFlight::default(),
+        started,
+        first_assignment: Mutex::new(None),
     });
+    let flow = Flow::start(
+        Arc::clone(&partitions),
+        stage,
+        job.workers,
+        dead_letter_producer.clone(),
+    )?;
     let handler: Arc<dyn PartitionHandler> = partitions.clone();
     let source = KafkaSource::new(&job.kafka, handler, Arc::clone(&clock))?;
     let mut commits = 0u64;
@@ -267,7 +318,7 @@ pub fn run(job: KafkaRun, clock: Arc<dyn Clock>, stop: Arc<AtomicBool>) -> anyho
         }
         if !batch.is_empty() {
             idle_since = None;
-            if let Err(error) = route_batch(&partitions, &stage, batch, job.workers, dead_letter_producer.as_deref()) {
+            if let Err(error) = flow.send(batch) {
                 break Err(error);
             }
         } else if idle_since.is_none() {
@@ -280,16 +331,15 @@ pub fn run(job: KafkaRun, clock: Arc<dyn Clock>, stop: Arc<AtomicBool>) -> anyho
             }
             last_commit = Instant::now();
         }
-        if job.until_idle && idle_since.is_some_and(|t| t.elapsed() >= POLL_WAIT * 3) {
+        if job.until_idle && idle_since.is_some_and(|t| t.elapsed() >= POLL_WAIT) {
+            partitions.in_flight.wait_routed();
+            if let Some(error) = partitions.take_failure() {
+                break Err(error);
+            }
             let assigned = !partitions.lock().is_empty();
             match source.drained() {
                 Ok(true) if assigned => {
-                    let now = clock.now();
-                    let finished: anyhow::Result<()> = partitions
-                        .lock()
-                        .values_mut()
-                        .try_for_each(|pipeline| pipeline.finish(now));
-                    break finished;
+                    break partitions.finish_all();
                 }
                 Ok(_) => {}
                 Err(error) if error.class() == convolens_core::ErrorClass::Retry => {
@@ -301,8 +351,13 @@ pub fn run(job: KafkaRun, clock: Arc<dyn Clock>, stop: Arc<AtomicBool>) -> anyho
             }
         }
     };
-    // Whatever ended the loop, commit what was routed: a clean stop loses nothing and a
-    // failed commit leaves the last good one in place.
+    // Whatever ended the loop, route what was polled and commit it: a clean stop loses
+    // nothing and a failed commit leaves the last good one in place.
+    let stages = flow.finish();
+    let outcome = outcome.and(stages).and_then(|()| match partitions.take_failure() {
+        Some(error) => Err(error),
+        None => Ok(()),
+    });
     let final_commit = commit_and_hint(&partitions, &source, dead_letter_producer.as_deref());
     outcome?;
     commits += final_commit?;
@@ -317,6 +372,7 @@ pub fn run(job: KafkaRun, clock: Arc<dyn Clock>, stop: Arc<AtomicBool>) -> anyho
     summary.partitions = partitions.seen.lock().unwrap_or_else(|p| p.into_inner()).len();
     summary.commits += commits;
     summary.elapsed = started.elapsed();
+    summary.joined_after = *partitions.first_assignment.lock().unwrap_or_else(|p| p.into_inner());
     Ok(summary)
 }
 
@@ -338,92 +394,6 @@ fn poll_batch(source: &KafkaSource, retry_budget: Duration) -> anyhow::Result<Ve
         }
     }
     Ok(batch)
-}
-
-/// Decodes a batch on `workers` threads, then routes it partition by partition in offset
-/// order.
-fn route_batch(
-    partitions: &Partitions,
-    stage: &DecodeStage,
-    batch: Vec<KafkaRecord>,
-    workers: usize,
-    dead_letter_producer: Option<&DeadLetterProducer>,
-) -> anyhow::Result<()> {
-    let records: Vec<_> = batch.into_iter().map(|r| (r.key, r.record)).collect();
-    let chunk = records.len().div_ceil(workers.max(1)).max(1);
-    let mut decoded: Vec<(Option<Vec<u8>>, PartitionId, i64, Decoded)> = Vec::with_capacity(records.len());
-    let mut chunks: Vec<Vec<_>> = Vec::new();
-    let mut records = records;
-    while !records.is_empty() {
-        let rest = records.split_off(chunk.min(records.len()));
-        chunks.push(std::mem::replace(&mut records, rest));
-    }
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|part| {
-                scope.spawn(move || {
-                    part.into_iter()
-                        .filter_map(|(key, record)| {
-                            let (id, offset) = match &record.position {
-                                SourcePosition::Kafka {
-                                    topic,
-                                    partition,
-                                    offset,
-                                } => (PartitionId::new(topic.as_ref(), *partition), *offset),
-                                SourcePosition::File { .. } => return None,
-                            };
-                            Some((key, id, offset, stage.decode(record)))
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        for handle in handles {
-            match handle.join() {
-                Ok(part) => decoded.extend(part),
-                Err(_) => return Err(anyhow!("decoder thread panicked")),
-            }
-        }
-        Ok(())
-    })?;
-    let mut by_partition: BTreeMap<PartitionId, Vec<(i64, Decoded)>> = BTreeMap::new();
-    let mut keys: BTreeMap<(PartitionId, i64), Vec<u8>> = BTreeMap::new();
-    for (key, id, offset, item) in decoded {
-        if let (Some(key), Decoded::Invalid(_)) = (key, &item) {
-            keys.insert((id.clone(), offset), key);
-        }
-        by_partition.entry(id).or_default().push((offset, item));
-    }
-    let now = partitions.clock.now();
-    let mut live = partitions.lock();
-    for (id, records) in by_partition {
-        // A partition revoked since these records were fetched: its new owner reads them.
-        let Some(pipeline) = live.get_mut(&id) else { continue };
-        let routed = pipeline.route(records, now)?;
-        if let Some(producer) = dead_letter_producer {
-            for letter in &routed.dead_letters {
-                send_dead_letter(producer, letter, &keys);
-            }
-        }
-    }
-    Ok(())
-}
-
-fn send_dead_letter(producer: &DeadLetterProducer, letter: &DeadLetter, keys: &BTreeMap<(PartitionId, i64), Vec<u8>>) {
-    let key = match &letter.position {
-        SourcePosition::Kafka {
-            topic,
-            partition,
-            offset,
-        } => keys
-            .get(&(PartitionId::new(topic.as_ref(), *partition), *offset))
-            .map(Vec::as_slice),
-        SourcePosition::File { .. } => None,
-    };
-    if let Err(error) = producer.send(letter, key) {
-        tracing::warn!(%error, position = %letter.position, "dead letter not sent to the dead-letter topic (it is in the lake)");
-    }
 }
 
 fn commit_and_hint(

@@ -5,5 +5,6 @@
 
 pub mod file;
 pub mod kafka;
+mod kafka_flow;
 mod partition;
 pub mod stages;

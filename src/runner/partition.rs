@@ -8,8 +8,8 @@ use anyhow::Context;
 use convolens_core::spec::{LakeFileSettings, SessionSettings};
 use convolens_core::{ConversationFacts, DeadLetter, Timestamp};
 use convolens_ingest::kafka::PartitionId;
+use convolens_sinks::LakeWriter;
 use convolens_sinks::commit::CommitLog;
-use convolens_sinks::{LakeWriter, LandedEvent};
 use convolens_transforms::processor::Processor;
 
 use super::stages::{Decoded, RouteCounts, RouteStage, Routed};
@@ -29,7 +29,14 @@ pub struct PartitionPipeline {
     pub counts: RouteCounts,
     /// Distinct conversations whose first version was written.
     pub conversations: u64,
+    /// Routed rows not yet handed to the writer: Parquet encoding per poll batch would
+    /// encode a few hundred rows at a time when many partitions share a batch.
+    pending: Routed,
+    pending_facts: Vec<ConversationFacts>,
 }
+
+/// Rows gathered before they are handed to the lake writer.
+const PENDING_ROWS: usize = 16 * 1024;
 
 /// What routing a batch produced that goes beyond the lake (the dead-letter topic).
 pub struct RoutedBatch {
@@ -69,6 +76,8 @@ impl PartitionPipeline {
             dirty: false,
             counts: RouteCounts::default(),
             conversations: 0,
+            pending: Routed::default(),
+            pending_facts: Vec::new(),
         })
     }
 
@@ -78,22 +87,23 @@ impl PartitionPipeline {
 
     /// Routes decoded records of this partition (in offset order) into the staged writer.
     pub fn route(&mut self, records: Vec<(i64, Decoded)>, now: Timestamp) -> anyhow::Result<RoutedBatch> {
-        let mut routed = Routed::default();
+        let letters_before = self.pending.dead_letters.len();
         for (offset, decoded) in records {
             if self.next_offset.is_some_and(|next| offset < next) {
                 // Already covered by a commit (a redelivery after a seek); never count twice.
                 continue;
             }
-            self.route.route(decoded, &mut routed);
+            self.route.route(decoded, &mut self.pending);
             self.next_offset = Some(offset + 1);
             self.dirty = true;
         }
-        let facts = self.route.processor.drain_facts();
-        self.write(&routed.events, &facts, &routed.dead_letters, now)?;
+        self.pending_facts.extend(self.route.processor.drain_facts());
         self.counts = self.route.counts;
-        Ok(RoutedBatch {
-            dead_letters: routed.dead_letters,
-        })
+        let dead_letters = self.pending.dead_letters[letters_before..].to_vec();
+        if self.pending.events.len() + self.pending_facts.len() + self.pending.dead_letters.len() >= PENDING_ROWS {
+            self.write_pending(now)?;
+        }
+        Ok(RoutedBatch { dead_letters })
     }
 
     /// End of a finite run: closes every open conversation (METRICS §1).
@@ -102,20 +112,17 @@ impl PartitionPipeline {
         if !facts.is_empty() {
             self.dirty = true;
         }
-        self.write(&[], &facts, &[], now)
+        self.pending_facts.extend(facts);
+        self.write_pending(now)
     }
 
-    fn write(
-        &mut self,
-        events: &[LandedEvent],
-        facts: &[ConversationFacts],
-        dead_letters: &[DeadLetter],
-        now: Timestamp,
-    ) -> anyhow::Result<()> {
+    fn write_pending(&mut self, now: Timestamp) -> anyhow::Result<()> {
+        let Routed { events, dead_letters } = std::mem::take(&mut self.pending);
+        let facts = std::mem::take(&mut self.pending_facts);
         self.conversations += facts.iter().filter(|f| f.version == 1).count() as u64;
-        self.writer.write_events(events, now)?;
-        self.writer.write_facts(facts, now)?;
-        self.writer.write_dead_letters(dead_letters, now)?;
+        self.writer.write_events(&events, now)?;
+        self.writer.write_facts(&facts, now)?;
+        self.writer.write_dead_letters(&dead_letters, now)?;
         Ok(())
     }
 
@@ -127,6 +134,7 @@ impl PartitionPipeline {
         if !self.dirty {
             return Ok(self.committed_offset);
         }
+        self.write_pending(now)?;
         self.writer.flush()?;
         let staged = self.writer.take_staged();
         let state = encode_state(&self.route.processor)?;

@@ -148,12 +148,16 @@ impl KafkaSource {
             return Ok(false);
         }
         let committed = self.committed_offsets(unknown)?;
+        let ends = self.end_offsets()?;
         for (partition, consumed_up_to) in next_offsets {
-            let (low, high) = self.watermarks(&partition)?;
+            let high = match ends.get(&partition) {
+                Some(&high) => high,
+                None => self.watermarks(&partition)?.1,
+            };
             let next = match consumed_up_to.or_else(|| committed.get(&partition).copied()) {
                 Some(next) => next,
                 None => match self.start_from {
-                    StartFrom::Earliest => low,
+                    StartFrom::Earliest => self.watermarks(&partition)?.0,
                     StartFrom::Latest => high,
                 },
             };
@@ -162,6 +166,39 @@ impl KafkaSource {
             }
         }
         Ok(true)
+    }
+
+    /// The high watermark of every assigned partition, in one request (a query per
+    /// partition took seconds at forty partitions). Partitions the answer lacks are left
+    /// out, for the caller to ask one by one.
+    fn end_offsets(&self) -> Result<HashMap<PartitionId, i64>, IngestError> {
+        let assignment = self.consumer.assignment().map_err(|source| IngestError::Kafka {
+            during: "read assignment",
+            source,
+        })?;
+        let mut latest = TopicPartitionList::new();
+        for element in assignment.elements() {
+            // As a timestamp, `End` (-1) asks for the latest offset: the high watermark.
+            latest
+                .add_partition_offset(element.topic(), element.partition(), Offset::End)
+                .map_err(|source| IngestError::Kafka {
+                    during: "list end offsets",
+                    source,
+                })?;
+        }
+        let ends = self
+            .consumer
+            .offsets_for_times(latest, QUERY_TIMEOUT)
+            .map_err(|source| self.query_failed("fetch end offsets", source))?;
+        self.context().health.record_contact();
+        Ok(ends
+            .elements()
+            .iter()
+            .filter_map(|e| match (e.offset(), e.error()) {
+                (Offset::Offset(end), Ok(())) => Some((PartitionId::new(e.topic(), e.partition()), end)),
+                _ => None,
+            })
+            .collect())
     }
 
     fn committed_offsets(&self, partitions: TopicPartitionList) -> Result<HashMap<PartitionId, i64>, IngestError> {
