@@ -10,8 +10,8 @@ use std::fs::File;
 use std::time::Instant;
 
 use convolens_core::spec::{DRIFT_FEATURES, FeatureKind as SpecKind};
-use convolens_drift::{DriftPolicy, FeatureKind, NumericProfile, ProfileBuilder, Window};
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use convolens_drift::{CategoricalCounts, DriftPolicy, FeatureKind, NumericProfile, ProfileBuilder, Window};
+use datafusion::arrow::array::{AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Float64Type};
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
@@ -44,15 +44,16 @@ fn numeric(batches: &[RecordBatch], name: &str) -> Vec<Option<f64>> {
     values
 }
 
-fn categorical(batches: &[RecordBatch], name: &str) -> Vec<Option<String>> {
-    let mut values = Vec::new();
+/// Counts of a text column, read in place as `convolens drift` reads the lake
+/// (src/analysis/columns.rs): no string is copied per row.
+fn category_counts(batches: &[RecordBatch], name: &str) -> CategoricalCounts {
+    let mut counts = CategoricalCounts::new();
     for batch in batches {
         let column = batch.column_by_name(name).unwrap_or_else(|| panic!("no column {name}"));
         let column = datafusion::arrow::compute::cast(column, &DataType::Utf8).expect("text column");
-        let strings = column.as_string::<i32>();
-        values.extend((0..strings.len()).map(|i| (!strings.is_null(i)).then(|| strings.value(i).to_string())));
+        counts.merge(&CategoricalCounts::from_names(column.as_string::<i32>().iter()));
     }
-    values
+    counts
 }
 
 fn main() {
@@ -97,7 +98,7 @@ fn main() {
                 let index = numeric_features.iter().position(|n| *n == name).expect("numeric");
                 builder.add_numeric_profile(name, &exact[index])
             }
-            FeatureKind::Categorical => builder.add_categorical(name, &categorical(&reference, name)),
+            FeatureKind::Categorical => builder.add_categorical_counts(name, category_counts(&reference, name)),
         }
         .expect("profile");
     }
@@ -118,7 +119,7 @@ fn main() {
                             match kind {
                                 FeatureKind::Numeric => profile.compare_numeric(name, &numeric(current, name), &policy),
                                 FeatureKind::Categorical => {
-                                    profile.compare_categorical(name, &categorical(current, name), &policy)
+                                    profile.compare_categorical_counts(name, &category_counts(current, name), &policy)
                                 }
                             }
                             .expect("compare")

@@ -13,7 +13,7 @@ times, each in a child process (wall, CPU and peak RSS from os.wait4):
   same Parquet files, timed separately from the report).
 
     python3 scripts/bench_drift.py --rows 1000000
-    # needs: pip install evidently pyarrow numpy pandas (the harness is built by cargo test --no-run)
+    # needs: pip install evidently pyarrow numpy 'pandas<3' (evidently 0.7 does not import under pandas 3) (the harness is built by cargo test --no-run)
 """
 
 from __future__ import annotations

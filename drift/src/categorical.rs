@@ -31,6 +31,12 @@ impl CategoricalCounts {
     }
 
     pub fn from_values<S: AsRef<str>>(values: &[Option<S>]) -> Self {
+        Self::from_names(values.iter().map(|value| value.as_ref().map(AsRef::as_ref)))
+    }
+
+    /// Counts names borrowed from wherever they live (an Arrow string column, say): only the
+    /// distinct names are copied, never one string per row.
+    pub fn from_names<'a>(values: impl IntoIterator<Item = Option<&'a str>>) -> Self {
         // Counted under borrowed names first: a row then costs one hash of its name, where the
         // tree of owned names cost a string comparison per level; the few distinct names are
         // copied once at the end.
@@ -38,7 +44,7 @@ impl CategoricalCounts {
         let mut nulls: u64 = 0;
         for value in values {
             match value {
-                Some(name) => *borrowed.entry(name.as_ref()).or_insert(0) += 1,
+                Some(name) => *borrowed.entry(name).or_insert(0) += 1,
                 None => nulls += 1,
             }
         }

@@ -2,6 +2,7 @@
 //! chose (Utf8 or Utf8View, Int32 or Int64, …): each column is cast to the one type its
 //! caller wants, so readers do not break when DataFusion changes a default.
 
+use convolens_drift::CategoricalCounts;
 use datafusion::arrow::array::{ArrayRef, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Float64Type, TimeUnit, TimestampMicrosecondType};
@@ -32,6 +33,12 @@ fn column_as(batch: &RecordBatch, name: &str, to: &DataType, wanted: &'static st
 pub fn strings(batch: &RecordBatch, name: &str) -> Result<Vec<Option<String>>, ColumnError> {
     let array = column_as(batch, name, &DataType::Utf8, "text")?;
     Ok(array.as_string::<i32>().iter().map(|v| v.map(str::to_string)).collect())
+}
+
+/// Counts of a text column's values, read in place (no string copied per row).
+pub fn category_counts(batch: &RecordBatch, name: &str) -> Result<CategoricalCounts, ColumnError> {
+    let array = column_as(batch, name, &DataType::Utf8, "text")?;
+    Ok(CategoricalCounts::from_names(array.as_string::<i32>().iter()))
 }
 
 pub fn floats(batch: &RecordBatch, name: &str) -> Result<Vec<Option<f64>>, ColumnError> {

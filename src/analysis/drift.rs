@@ -161,7 +161,7 @@ pub fn build_profile(
                 builder.add_numeric_profile(name, &exact[index])?;
             }
             FeatureKind::Categorical => {
-                builder.add_categorical(name, values.categorical.get(name).map_or(&[][..], Vec::as_slice))?;
+                builder.add_categorical_counts(name, values.categorical.get(name).cloned().unwrap_or_default())?;
             }
         }
     }
@@ -209,6 +209,7 @@ pub fn compare(
     options: &DriftOptions,
 ) -> anyhow::Result<DriftReport> {
     let enabled: Vec<&FeatureSetting> = options.features.iter().filter(|f| f.enabled).collect();
+    let no_values = CategoricalCounts::new();
     let features = parallel_map(&enabled, |setting| {
         match setting.kind {
             FeatureKind::Numeric => {
@@ -216,8 +217,8 @@ pub fn compare(
                 profile.compare_numeric(setting.name, values, &setting.policy)
             }
             FeatureKind::Categorical => {
-                let values = current.categorical.get(setting.name).map_or(&[][..], Vec::as_slice);
-                profile.compare_categorical(setting.name, values, &setting.policy)
+                let counts = current.categorical.get(setting.name).unwrap_or(&no_values);
+                profile.compare_categorical_counts(setting.name, counts, &setting.policy)
             }
         }
         .with_context(|| format!("drift of feature {}", setting.name))
@@ -242,8 +243,7 @@ pub fn compare(
         )?);
     }
     if let Some(FeatureProfile::Categorical(reference_intents)) = profile.feature("intent") {
-        let current_intents =
-            CategoricalCounts::from_values(current.categorical.get("intent").map_or(&[][..], Vec::as_slice));
+        let current_intents = current.categorical.get("intent").cloned().unwrap_or_default();
         report.surges = intent_surges(&reference_intents.counts, &current_intents, &options.surges);
     }
     if let Some(FeatureProfile::Categorical(reference_oos)) = profile.feature(OOS_FEATURE) {
@@ -434,8 +434,11 @@ pub fn overlays(profile: &ReferenceProfile, current: &WindowValues) -> Vec<Overl
                 });
             }
             FeatureProfile::Categorical(categorical) if !categorical.name.starts_with('_') => {
-                let values = current.categorical.get(categorical.name.as_str());
-                let current_counts = CategoricalCounts::from_values(values.map_or(&[][..], Vec::as_slice));
+                let current_counts = current
+                    .categorical
+                    .get(categorical.name.as_str())
+                    .cloned()
+                    .unwrap_or_default();
                 let (ref_total, cur_total) = (categorical.counts.total(), current_counts.total());
                 let bins = convolens_drift::categorical::union_bins(&categorical.counts, &current_counts)
                     .into_iter()

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BinaryHeap};
 
 use convolens_core::spec::{DRIFT_FEATURES, FeatureKind as SpecKind};
-use convolens_drift::FeatureKind;
+use convolens_drift::{CategoricalCounts, FeatureKind};
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::Float32Type;
 use xxhash_rust::xxh3::xxh3_64;
@@ -30,7 +30,7 @@ pub fn features() -> impl Iterator<Item = (&'static str, FeatureKind)> {
 #[derive(Debug, Default)]
 pub struct WindowValues {
     pub numeric: BTreeMap<&'static str, Vec<Option<f64>>>,
-    pub categorical: BTreeMap<&'static str, Vec<Option<String>>>,
+    pub categorical: BTreeMap<&'static str, CategoricalCounts>,
     /// A deterministic pseudo-random sample of customer message texts (by a hash of the
     /// event id, so the same window always gives the same sample).
     pub texts: Vec<String>,
@@ -121,16 +121,16 @@ pub async fn load_window(session: &LakeSession, window: &Window, caps: SampleCap
         )
     };
 
-    let mut intent = Vec::new();
-    let mut version = Vec::new();
+    let mut intent = CategoricalCounts::new();
+    let mut version = CategoricalCounts::new();
     let mut confidence = Vec::new();
     let sql = format!(
         "SELECT intent, model_version, confidence, is_oos {}",
         events("intent_predicted", "")
     );
     for batch in session.query(&sql).await? {
-        intent.extend(columns::strings(&batch, "intent")?);
-        version.extend(columns::strings(&batch, "model_version")?);
+        intent.merge(&columns::category_counts(&batch, "intent")?);
+        version.merge(&columns::category_counts(&batch, "model_version")?);
         confidence.extend(columns::floats(&batch, "confidence")?);
         let oos = columns::booleans(&batch, "is_oos")?;
         values.predictions += oos.len() as u64;
@@ -222,9 +222,9 @@ async fn load_conversation_features(
     );
     let batches = session.query(&sql).await?;
     for name in ["channel", "handoff_reason", "disposition"] {
-        let column = values.categorical.entry(name).or_default();
+        let counts = values.categorical.entry(name).or_default();
         for batch in &batches {
-            column.extend(columns::strings(batch, name)?);
+            counts.merge(&columns::category_counts(batch, name)?);
         }
     }
     for name in ["customer_messages", "bot_time_s", "handle_time_s", "kb_miss_rate"] {
