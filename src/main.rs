@@ -13,6 +13,14 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc instead of glibc's malloc: records are allocated on the decoder threads and
+/// freed on the router and writer threads, and glibc's malloc and free spent about a fifth
+/// of the ingest path's CPU on that traffic (perf, BENCHMARKS.md). Built without
+/// transparent huge pages (`no_thp`): with them the kernel zeroed a 2 MiB page at each
+/// first touch of fresh heap, which cost more system time than the allocator saved.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     init_tracing(&cli.log);

@@ -322,3 +322,42 @@ proptest! {
         prop_assert_eq!(read_table(dir.path(), Table::DeadLetters), Some(expected));
     }
 }
+
+/// Columns whose values are all distinct are written plain; the others keep Parquet's
+/// dictionary encoding (which is what makes low-cardinality text small).
+#[test]
+fn distinct_valued_columns_are_written_without_a_dictionary() {
+    use datafusion::parquet::basic::Encoding;
+    use proptest::strategy::ValueTree;
+
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let events: Vec<LandedEvent> = (0..200)
+        .map(|_| landed_event().new_tree(&mut runner).expect("event").current())
+        .collect();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut writer = LakeWriter::create(dir.path(), &LakeFileSettings::default(), "encodings").expect("writer");
+    writer
+        .write_events(&events, Timestamp(1_700_000_000_000_000))
+        .expect("events");
+    writer.flush().expect("flush");
+
+    let files = walk(&Table::Events.dir(dir.path()));
+    assert!(!files.is_empty());
+    for path in files {
+        let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(&path).expect("file")).expect("parquet");
+        for row_group in builder.metadata().row_groups() {
+            let dictionary_encoded = |name: &str| {
+                let column = row_group
+                    .columns()
+                    .iter()
+                    .find(|c| c.column_path().string() == name)
+                    .unwrap_or_else(|| panic!("no column {name}"));
+                column.encodings().any(|e| e == Encoding::RLE_DICTIONARY)
+            };
+            for name in Table::Events.distinct_valued_columns() {
+                assert!(!dictionary_encoded(name), "{name} in {}", path.display());
+            }
+            assert!(dictionary_encoded("event_type"), "event_type in {}", path.display());
+        }
+    }
+}

@@ -62,6 +62,25 @@ impl Table {
         }
     }
 
+    /// Columns whose values are (nearly) all distinct. Parquet dictionary-encodes every
+    /// column by default; for these the dictionary only costs hashing every value before
+    /// the writer gives up on it, so they are written plain from the start.
+    pub fn distinct_valued_columns(self) -> &'static [&'static str] {
+        match self {
+            Table::Events => &[
+                "event_id",
+                "occurred_at",
+                "text",
+                "source",
+                "source_line",
+                "received_at",
+            ],
+            Table::Conversations => &["conversation_id", "emitted_at", "started_at", "ended_at", "closed_at"],
+            Table::DeadLetters => &["raw", "raw_text", "source", "source_line", "received_at"],
+            Table::DriftMetrics => &[],
+        }
+    }
+
     pub fn dir(self, lake: &Path) -> PathBuf {
         lake.join(self.name())
     }
@@ -79,4 +98,24 @@ pub fn tmp_dir(lake: &Path) -> PathBuf {
 pub fn partition_dir_name(epoch_day: i32) -> String {
     let day = Timestamp::from_micros(i64::from(epoch_day) * 86_400 * 1_000_000);
     format!("date={}", day.date_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A misspelled name would silently leave that column dictionary-encoded.
+    #[test]
+    fn distinct_valued_columns_exist_in_their_tables() {
+        for table in Table::ALL {
+            let schema = table.schema();
+            for column in table.distinct_valued_columns() {
+                assert!(
+                    schema.field_with_name(column).is_ok(),
+                    "{} has no column {column}",
+                    table.name()
+                );
+            }
+        }
+    }
 }

@@ -146,58 +146,62 @@ struct EventColumns {
 }
 
 impl EventColumns {
-    fn new() -> Self {
+    /// Builders sized for `rows` rows, so that appending never regrows (and copies) a
+    /// column: dense text columns get an estimate of their bytes per row, sparse ones a
+    /// little, and grow if the estimate is short.
+    fn with_capacity(rows: usize) -> Self {
+        let text = |rows: usize, bytes_per_row: usize| StringBuilder::with_capacity(rows, rows * bytes_per_row);
         let ranking_struct = StructBuilder::from_fields(ranking_fields(), 0);
         EventColumns {
-            event_id: StringBuilder::new(),
-            event_type: StringBuilder::new(),
-            schema_version: Int64Builder::new(),
-            tenant_id: StringBuilder::new(),
-            conversation_id: StringBuilder::new(),
-            occurred_at: TimestampMicrosecondBuilder::new(),
-            customer_id: StringBuilder::new(),
-            channel: StringBuilder::new(),
-            seq: Int64Builder::new(),
-            locale: StringBuilder::new(),
-            bot_version: StringBuilder::new(),
-            actor: StringBuilder::new(),
-            text: StringBuilder::new(),
-            intent: StringBuilder::new(),
-            confidence: Float64Builder::new(),
-            model: StringBuilder::new(),
-            model_version: StringBuilder::new(),
-            is_oos: BooleanBuilder::new(),
-            ranking: ListBuilder::new(ranking_struct).with_field(Arc::new(Field::new(
+            event_id: text(rows, 40),
+            event_type: text(rows, 16),
+            schema_version: Int64Builder::with_capacity(rows),
+            tenant_id: text(rows, 16),
+            conversation_id: text(rows, 40),
+            occurred_at: TimestampMicrosecondBuilder::with_capacity(rows),
+            customer_id: text(rows, 16),
+            channel: text(rows, 8),
+            seq: Int64Builder::with_capacity(rows),
+            locale: text(rows, 8),
+            bot_version: text(rows, 8),
+            actor: text(rows, 8),
+            text: text(rows, 24),
+            intent: text(rows, 2),
+            confidence: Float64Builder::with_capacity(rows),
+            model: text(rows, 2),
+            model_version: text(rows, 2),
+            is_oos: BooleanBuilder::with_capacity(rows),
+            ranking: ListBuilder::with_capacity(ranking_struct, rows).with_field(Arc::new(Field::new(
                 "item",
                 DataType::Struct(ranking_fields()),
                 true,
             ))),
-            embedding: ListBuilder::new(Float32Builder::new()).with_field(Arc::new(Field::new(
+            embedding: ListBuilder::with_capacity(Float32Builder::new(), rows).with_field(Arc::new(Field::new(
                 "item",
                 DataType::Float32,
                 true,
             ))),
-            tool: StringBuilder::new(),
-            latency_ms: Float64Builder::new(),
-            ok: BooleanBuilder::new(),
-            hit: BooleanBuilder::new(),
-            article_id: StringBuilder::new(),
-            kb_score: Float64Builder::new(),
-            query: StringBuilder::new(),
-            reason: StringBuilder::new(),
-            queue: StringBuilder::new(),
-            agent_id: StringBuilder::new(),
-            disposition: StringBuilder::new(),
-            ended_by: StringBuilder::new(),
-            score: Int32Builder::new(),
-            scale: Int32Builder::new(),
-            comment: StringBuilder::new(),
-            prediction_event_id: StringBuilder::new(),
-            true_intent: StringBuilder::new(),
-            labeler: StringBuilder::new(),
-            extra: StringBuilder::new(),
-            redactions: Int32Builder::new(),
-            source: SourceColumns::default(),
+            tool: text(rows, 2),
+            latency_ms: Float64Builder::with_capacity(rows),
+            ok: BooleanBuilder::with_capacity(rows),
+            hit: BooleanBuilder::with_capacity(rows),
+            article_id: text(rows, 2),
+            kb_score: Float64Builder::with_capacity(rows),
+            query: text(rows, 2),
+            reason: text(rows, 2),
+            queue: text(rows, 2),
+            agent_id: text(rows, 2),
+            disposition: text(rows, 2),
+            ended_by: text(rows, 2),
+            score: Int32Builder::with_capacity(rows),
+            scale: Int32Builder::with_capacity(rows),
+            comment: text(rows, 2),
+            prediction_event_id: text(rows, 2),
+            true_intent: text(rows, 2),
+            labeler: text(rows, 2),
+            extra: text(rows, 2),
+            redactions: Int32Builder::with_capacity(rows),
+            source: SourceColumns::with_capacity(rows),
         }
     }
 
@@ -429,8 +433,11 @@ fn field_builder<T: datafusion::arrow::array::ArrayBuilder>(builder: &mut Struct
     builder.field_builder::<T>(index).expect("ranking struct field type")
 }
 
-pub fn events_batch<'a>(rows: impl IntoIterator<Item = &'a LandedEvent>) -> Result<RecordBatch, SinkError> {
-    let mut columns = EventColumns::new();
+pub fn events_batch<'a>(
+    rows: impl IntoIterator<Item = &'a LandedEvent, IntoIter: ExactSizeIterator>,
+) -> Result<RecordBatch, SinkError> {
+    let rows = rows.into_iter();
+    let mut columns = EventColumns::with_capacity(rows.len());
     for row in rows {
         columns.append(row);
     }

@@ -1,5 +1,6 @@
 //! Source-position columns shared by `events` and `dead_letters`.
 
+use std::fmt::Write;
 use std::sync::Arc;
 
 use convolens_core::{SourcePosition, Timestamp};
@@ -32,8 +33,23 @@ pub(crate) struct SourceColumns {
 }
 
 impl SourceColumns {
+    /// Builders sized for `rows` rows of one source kind (files or Kafka).
+    pub(crate) fn with_capacity(rows: usize) -> Self {
+        SourceColumns {
+            source: StringBuilder::with_capacity(rows, rows * 32),
+            file: StringBuilder::with_capacity(rows, rows * 16),
+            line: Int64Builder::with_capacity(rows),
+            topic: StringBuilder::with_capacity(rows, rows * 8),
+            partition: Int32Builder::with_capacity(rows),
+            offset: Int64Builder::with_capacity(rows),
+            received_at: TimestampMicrosecondBuilder::with_capacity(rows),
+        }
+    }
+
     pub(crate) fn append(&mut self, position: &SourcePosition, received_at: Timestamp) {
-        self.source.append_value(position.to_string());
+        // Formatted straight into the column's buffer: no String per row.
+        let _ = write!(self.source, "{position}");
+        self.source.append_value("");
         match position {
             SourcePosition::File { path, line } => {
                 self.file.append_value(path.as_ref());
