@@ -13,13 +13,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// mimalloc instead of glibc's malloc: records are allocated on the decoder threads and
+/// jemalloc instead of glibc's malloc: records are allocated on the decoder threads and
 /// freed on the router and writer threads, and glibc's malloc and free spent about a fifth
-/// of the ingest path's CPU on that traffic (perf, BENCHMARKS.md). Built without
-/// transparent huge pages (`no_thp`): with them the kernel zeroed a 2 MiB page at each
-/// first touch of fresh heap, which cost more system time than the allocator saved.
+/// of the ingest path's CPU on that traffic (perf, BENCHMARKS.md). mimalloc was as fast
+/// but kept `calibrate`'s peak above 1 GiB (1.08 GiB against jemalloc's 0.87 GiB).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();

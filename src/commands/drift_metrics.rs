@@ -147,7 +147,7 @@ async fn pending_rows(
             let alarms: Vec<String> = all_alarms
                 .iter()
                 .filter(|a| &a.series == name && a.window == label)
-                .map(|a| format!("{:?}", a.detector).to_lowercase())
+                .map(|a| drift::wire_name(a.detector))
                 .collect();
             rows.push(DriftMetricRow {
                 feature: name.clone(),

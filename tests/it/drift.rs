@@ -258,6 +258,17 @@ fn drift_update_fills_drift_metrics_once_per_complete_window() {
             );
         }
     }
+    // Detector names as the JSON and pipelines.yaml spell them.
+    let alarms = crate::support::query_json(
+        &traffic.lake,
+        "SELECT DISTINCT alarms FROM drift_metrics WHERE alarms IS NOT NULL",
+    );
+    assert!(!alarms.is_empty(), "the injected change raises detector alarms");
+    for row in &alarms {
+        for name in row["alarms"].as_str().expect("text").split(',') {
+            assert!(["adwin", "page_hinkley"].contains(&name), "detector {name}");
+        }
+    }
     // A second run finds nothing new: no window twice.
     let output = run_ok(&["drift", "update", "--lake", lake, "--config", path_str(&config)]);
     assert!(String::from_utf8_lossy(&output.stdout).contains("up to date"));
