@@ -198,13 +198,40 @@ impl TableWriter {
         Ok(())
     }
 
-    /// Closes every open file.
+    /// Closes every open file. Finishing a file encodes its last row group, the bulk of a
+    /// flush, and files are independent: with several open (one per day of a backfill) they
+    /// are finished on a thread each, then published in day order. On an error the files
+    /// that did finish are still published, and the first error is returned.
     pub fn close_all(&mut self) -> Result<(), SinkError> {
-        let days: Vec<i32> = self.open.keys().copied().collect();
-        for day in days {
-            self.close(day)?;
+        if self.open.len() <= 1 {
+            let days: Vec<i32> = self.open.keys().copied().collect();
+            return days.into_iter().try_for_each(|day| self.close(day));
         }
-        Ok(())
+        let open = std::mem::take(&mut self.open);
+        let lake = self.lake.as_path();
+        let finished: Vec<(i32, Result<FinishedFile, SinkError>)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = open
+                .into_iter()
+                .map(|(day, file)| (day, scope.spawn(move || finish_file(lake, file))))
+                .collect();
+            handles
+                .into_iter()
+                .map(|(day, handle)| {
+                    let result = handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                    (day, result)
+                })
+                .collect()
+        });
+        let mut first_error = None;
+        for (day, result) in finished {
+            match result.and_then(|file| self.publish_finished(day, file)) {
+                Ok(()) => {}
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        first_error.map_or(Ok(()), Err)
     }
 
     /// Files renamed into the lake since the last call (always empty when staged).
@@ -259,25 +286,19 @@ impl TableWriter {
         let Some(file) = self.open.remove(&epoch_day) else {
             return Ok(());
         };
-        let OpenFile {
-            writer,
+        let finished = finish_file(&self.lake, file)?;
+        self.publish_finished(epoch_day, finished)
+    }
+
+    /// Records a finished file as staged, or renames it into the lake.
+    fn publish_finished(&mut self, epoch_day: i32, file: FinishedFile) -> Result<(), SinkError> {
+        let FinishedFile {
             tmp_path: relative_tmp,
             final_path: relative_final,
             rows,
-            ..
+            bytes,
         } = file;
         let tmp_path = self.lake.join(&relative_tmp);
-        let buffered = writer.into_inner().map_err(|source| SinkError::Parquet {
-            path: tmp_path.clone(),
-            source,
-        })?;
-        let file = buffered.into_inner().map_err(|e| SinkError::Io {
-            path: tmp_path.clone(),
-            source: e.into_error(),
-        })?;
-        file.sync_all().map_err(SinkError::io(&tmp_path))?;
-        let bytes = file.metadata().map_err(SinkError::io(&tmp_path))?.len();
-        drop(file);
         if self.publish == Publish::Staged {
             tracing::debug!(table = self.table.name(), path = %tmp_path.display(), rows, bytes, "lake file staged");
             let table = self.table;
@@ -312,4 +333,42 @@ impl TableWriter {
         });
         Ok(())
     }
+}
+
+/// A file whose Parquet footer is written and whose bytes are on disk under `_tmp/`.
+struct FinishedFile {
+    /// Both relative to the lake.
+    tmp_path: PathBuf,
+    final_path: PathBuf,
+    rows: u64,
+    bytes: u64,
+}
+
+/// Encodes what the file still buffers, writes its footer and syncs it: everything of a
+/// close but publishing, and independent of every other file.
+fn finish_file(lake: &Path, file: OpenFile) -> Result<FinishedFile, SinkError> {
+    let OpenFile {
+        writer,
+        tmp_path,
+        final_path,
+        rows,
+        ..
+    } = file;
+    let absolute = lake.join(&tmp_path);
+    let buffered = writer.into_inner().map_err(|source| SinkError::Parquet {
+        path: absolute.clone(),
+        source,
+    })?;
+    let handle = buffered.into_inner().map_err(|e| SinkError::Io {
+        path: absolute.clone(),
+        source: e.into_error(),
+    })?;
+    handle.sync_all().map_err(SinkError::io(&absolute))?;
+    let bytes = handle.metadata().map_err(SinkError::io(&absolute))?.len();
+    Ok(FinishedFile {
+        tmp_path,
+        final_path,
+        rows,
+        bytes,
+    })
 }
