@@ -116,7 +116,8 @@ pub fn ingest(job: FileIngest, clock: Arc<dyn Clock>) -> anyhow::Result<IngestSu
     let (write_tx, write_rx) = bounded::<WriterMessage>(4);
     // Emptied event vectors go back from the writer to the router, so that the router
     // fills vectors whose pages are already mapped instead of growing a new one (to
-    // tens of MB) for every batch: that growth was a tenth of the ingest's CPU.
+    // tens of MB) for every batch: that growth and its page faults cost up to a tenth
+    // of the ingest's CPU (perf, BENCHMARKS.md).
     let (recycled_tx, recycled_rx) = bounded::<Vec<LandedEvent>>(4);
 
     let progress = job.progress.then(|| progress_bar(&job.inputs));
