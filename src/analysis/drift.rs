@@ -243,8 +243,8 @@ pub fn compare(
         )?);
     }
     if let Some(FeatureProfile::Categorical(reference_intents)) = profile.feature("intent") {
-        let current_intents = current.categorical.get("intent").cloned().unwrap_or_default();
-        report.surges = intent_surges(&reference_intents.counts, &current_intents, &options.surges);
+        let current_intents = current.categorical.get("intent").unwrap_or(&no_values);
+        report.surges = intent_surges(&reference_intents.counts, current_intents, &options.surges);
     }
     if let Some(FeatureProfile::Categorical(reference_oos)) = profile.feature(OOS_FEATURE) {
         let (ref_oos, ref_total) = (
@@ -401,6 +401,7 @@ pub struct Overlay {
 /// frozen edges, nulls left out; categorical: the union of categories, null included).
 pub fn overlays(profile: &ReferenceProfile, current: &WindowValues) -> Vec<Overlay> {
     let share = |count: u64, total: u64| if total == 0 { 0.0 } else { count as f64 / total as f64 };
+    let no_values = CategoricalCounts::new();
     let mut result = Vec::new();
     for feature in &profile.features {
         match feature {
@@ -434,13 +435,9 @@ pub fn overlays(profile: &ReferenceProfile, current: &WindowValues) -> Vec<Overl
                 });
             }
             FeatureProfile::Categorical(categorical) if !categorical.name.starts_with('_') => {
-                let current_counts = current
-                    .categorical
-                    .get(categorical.name.as_str())
-                    .cloned()
-                    .unwrap_or_default();
+                let current_counts = current.categorical.get(categorical.name.as_str()).unwrap_or(&no_values);
                 let (ref_total, cur_total) = (categorical.counts.total(), current_counts.total());
-                let bins = convolens_drift::categorical::union_bins(&categorical.counts, &current_counts)
+                let bins = convolens_drift::categorical::union_bins(&categorical.counts, current_counts)
                     .into_iter()
                     .map(|bin| {
                         let label = match bin {

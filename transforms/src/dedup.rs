@@ -7,7 +7,6 @@
 //! of the watermark, and anything older is refused as too late to check.
 
 use std::collections::{BTreeMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
 use std::time::Duration;
 
 use convolens_core::Timestamp;
@@ -44,7 +43,7 @@ pub enum DedupVerdict {
 #[derive(Debug, Clone)]
 pub struct Deduplicator {
     dedup_horizon: Duration,
-    seen: HashSet<u128, BuildHasherDefault<DigestHasher>>,
+    seen: HashSet<u128>,
     /// Bucket (floor of `occurred_at` in seconds) → ids first seen with an `occurred_at`
     /// in it; the eviction order.
     buckets: BTreeMap<i64, Vec<u128>>,
@@ -54,7 +53,7 @@ impl Deduplicator {
     pub fn new(dedup_horizon: Duration) -> Self {
         Deduplicator {
             dedup_horizon,
-            seen: HashSet::default(),
+            seen: HashSet::new(),
             buckets: BTreeMap::new(),
         }
     }
@@ -111,28 +110,6 @@ impl Deduplicator {
 
     fn cutoff(&self, watermark: Timestamp) -> Timestamp {
         watermark.saturating_sub(self.dedup_horizon)
-    }
-}
-
-/// Hashes an id digest by folding its halves. The digest is already an xxh3 hash of the
-/// id, so hashing it again with SipHash (std's default) only cost time on every event.
-/// (SipHash's defence against crafted collisions would not help here anyway: ids that
-/// collide in xxh3 collide in the digest itself.)
-#[derive(Default)]
-struct DigestHasher(u64);
-
-impl Hasher for DigestHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        // Only u128 digests are hashed here; any other input still hashes correctly.
-        self.0 = xxhash_rust::xxh3::xxh3_64_with_seed(bytes, self.0);
-    }
-
-    fn write_u128(&mut self, digest: u128) {
-        self.0 ^= (digest as u64) ^ ((digest >> 64) as u64);
     }
 }
 

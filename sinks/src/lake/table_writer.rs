@@ -224,11 +224,8 @@ impl TableWriter {
         });
         let mut first_error = None;
         for (day, result) in finished {
-            match result.and_then(|file| self.publish_finished(day, file)) {
-                Ok(()) => {}
-                Err(error) => {
-                    first_error.get_or_insert(error);
-                }
+            if let Err(error) = result.and_then(|file| self.publish_finished(day, file)) {
+                first_error.get_or_insert(error);
             }
         }
         first_error.map_or(Ok(()), Err)
