@@ -115,6 +115,43 @@ impl ReferenceSpec {
     }
 }
 
+impl ReferenceSpec {
+    /// How `drift_metrics` rows name the reference: `FROM..TO` or `profile:PATH`.
+    pub fn label(&self) -> String {
+        match self {
+            ReferenceSpec::Window(window) => window.to_string(),
+            ReferenceSpec::Profile(path) => format!("profile:{}", path.display()),
+        }
+    }
+}
+
+/// The pipeline's reference profile, if it names one: relative to the lake, as
+/// pipelines.yaml documents, else as `--reference` reads it.
+pub fn configured_profile(lake: &Path, options: &DriftOptions) -> anyhow::Result<Option<PathBuf>> {
+    let Some(profile) = &options.reference_profile else {
+        return Ok(None);
+    };
+    if lake.join(profile).is_file() {
+        return Ok(Some(lake.join(profile)));
+    }
+    match ReferenceSpec::parse(profile, lake)? {
+        ReferenceSpec::Profile(path) => Ok(Some(path)),
+        ReferenceSpec::Window(_) => anyhow::bail!("drift.reference.profile `{profile}` is not a profile file"),
+    }
+}
+
+/// The first timestamp column `t` of `sql`'s result (µs since the epoch), if any.
+pub async fn scalar_micros(session: &LakeSession, sql: &str) -> anyhow::Result<Option<i64>> {
+    let batches = session.query(sql).await?;
+    let value = batches
+        .iter()
+        .find(|b| b.num_rows() > 0)
+        .map(|b| crate::analysis::columns::timestamps(b, "t"))
+        .transpose()?
+        .and_then(|v| v.first().copied().flatten());
+    Ok(value)
+}
+
 pub fn profile_path(lake: &Path, name: &str) -> PathBuf {
     let file = if name.ends_with(".json") {
         name.to_string()
@@ -296,6 +333,15 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Ve
 /// One KPI series: (window label, value) in time order.
 pub type Series = Vec<(String, f64)>;
 
+/// KPI series values of one window: containment, escalation, mean confidence (NaN where
+/// the window has no conversations, or no predictions).
+pub type SeriesPoint = [f64; 3];
+
+/// Series points by window start (µs since the epoch), only for windows with data.
+pub type SeriesPoints = std::collections::BTreeMap<i64, SeriesPoint>;
+
+const SERIES_NAMES: [&str; 3] = ["containment_rate", "escalation_rate", "mean_confidence"];
+
 /// The detector series over `window`, one point per `options.series_window_s` of event
 /// time (windows without conversations or predictions are NaN: they keep their place).
 pub async fn load_series(
@@ -303,6 +349,18 @@ pub async fn load_series(
     window: &Window,
     options: &DriftOptions,
 ) -> anyhow::Result<Vec<(String, Series)>> {
+    Ok(fill_series(
+        &load_series_points(session, window, options).await?,
+        options,
+    ))
+}
+
+/// The points of [`load_series`] before gap filling.
+pub async fn load_series_points(
+    session: &LakeSession,
+    window: &Window,
+    options: &DriftOptions,
+) -> anyhow::Result<SeriesPoints> {
     let width = options.series_window_s.max(1);
     // Whole windows since the epoch (event times are after 1970, so integer division floors).
     let bucket = |column: &str| format!("to_timestamp_seconds(to_unixtime({column}) / {width} * {width})");
@@ -319,7 +377,7 @@ pub async fn load_series(
         b = bucket("occurred_at"),
         w = window.sql_predicate("occurred_at", Some("date"))
     );
-    let mut points: std::collections::BTreeMap<i64, [f64; 3]> = std::collections::BTreeMap::new();
+    let mut points = SeriesPoints::new();
     for batch in session.query(&facts).await? {
         let buckets = columns::timestamps(&batch, "bucket")?;
         let containment = columns::floats(&batch, "containment_rate")?;
@@ -339,28 +397,34 @@ pub async fn load_series(
             points.entry(at).or_insert([f64::NAN; 3])[2] = confidence[i].unwrap_or(f64::NAN);
         }
     }
-    // Fill the gaps so each position is one window of time.
+    Ok(points)
+}
+
+/// The watched series from their first point to their last, gaps filled with NaN so that
+/// each position is one window of time.
+pub fn fill_series(points: &SeriesPoints, options: &DriftOptions) -> Vec<(String, Series)> {
     let (Some(&first), Some(&last)) = (points.keys().next(), points.keys().next_back()) else {
-        return Ok(Vec::new());
+        return Vec::new();
     };
-    let step = width as i64 * 1_000_000;
+    let step = options.series_window_s.max(1) as i64 * 1_000_000;
     let mut filled = Vec::new();
     let mut at = first;
     while at <= last {
         filled.push((at, points.get(&at).copied().unwrap_or([f64::NAN; 3])));
         at += step;
     }
-    let label = series_label;
-    let names = ["containment_rate", "escalation_rate", "mean_confidence"];
-    Ok(names
+    SERIES_NAMES
         .iter()
         .enumerate()
         .filter(|(_, name)| options.series.iter().any(|s| s == *name))
         .map(|(index, name)| {
-            let series = filled.iter().map(|(at, values)| (label(*at), values[index])).collect();
+            let series = filled
+                .iter()
+                .map(|(at, values)| (series_label(*at), values[index]))
+                .collect();
             (name.to_string(), series)
         })
-        .collect())
+        .collect()
 }
 
 /// A window of a KPI series as charts and alarms name it: `MM-DD HH:MM` (UTC), short enough

@@ -44,7 +44,7 @@ pub struct WindowValues {
 /// A deterministic sample of at most `cap` items: those whose id hashes lowest (xxh3), so
 /// the same window always gives the same sample, whatever order the rows come in, in
 /// memory bounded by the cap.
-struct HashSample<T> {
+pub(crate) struct HashSample<T> {
     cap: usize,
     kept: BinaryHeap<(u64, String, Keep<T>)>,
 }
@@ -70,14 +70,14 @@ impl<T> Ord for Keep<T> {
 }
 
 impl<T> HashSample<T> {
-    fn new(cap: usize) -> Self {
+    pub(crate) fn new(cap: usize) -> Self {
         HashSample {
             cap,
             kept: BinaryHeap::new(),
         }
     }
 
-    fn would_keep(&self, id: &str) -> bool {
+    pub(crate) fn would_keep(&self, id: &str) -> bool {
         self.kept.len() < self.cap
             || self
                 .kept
@@ -85,7 +85,7 @@ impl<T> HashSample<T> {
                 .is_some_and(|(hash, kept_id, _)| (xxh3_64(id.as_bytes()), id) < (*hash, kept_id.as_str()))
     }
 
-    fn offer(&mut self, id: &str, value: T) {
+    pub(crate) fn offer(&mut self, id: &str, value: T) {
         if self.cap == 0 || !self.would_keep(id) {
             return;
         }
@@ -96,7 +96,7 @@ impl<T> HashSample<T> {
     }
 
     /// The kept values in hash order.
-    fn into_values(self) -> Vec<T> {
+    pub(crate) fn into_values(self) -> Vec<T> {
         self.kept
             .into_sorted_vec()
             .into_iter()

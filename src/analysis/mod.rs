@@ -5,5 +5,8 @@ pub mod calibration;
 pub mod columns;
 pub mod drift;
 pub mod drift_input;
+pub mod drift_rows;
+pub mod drift_stream;
+pub mod drift_stream_start;
 pub mod drivers;
 pub mod pairs;

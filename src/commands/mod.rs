@@ -37,3 +37,23 @@ pub fn dispatch(command: Command) -> anyhow::Result<()> {
 pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
 }
+
+/// The run's streaming drift (ARCHITECTURE.md, "Streaming drift"), or None with the reason
+/// logged; `convolens drift update` then fills `drift_metrics`.
+pub(crate) fn streaming_drift(
+    lake: &std::path::Path,
+    drift: &convolens_core::spec::DriftSettings,
+    session: &convolens_core::spec::SessionSettings,
+) -> anyhow::Result<Option<crate::analysis::drift_stream::StreamingDrift>> {
+    use crate::analysis::drift_stream_start::{StreamPlan, open};
+
+    let options = drift_settings::from_settings(drift);
+    let plan = runtime()?.block_on(open(lake, &options, session.allowed_lateness, session.idle_timeout))?;
+    match plan {
+        StreamPlan::On(drift) => Ok(Some(*drift)),
+        StreamPlan::Off(reason) => {
+            tracing::info!(%reason, "no streaming drift in this run; `convolens drift update` fills drift_metrics");
+            Ok(None)
+        }
+    }
+}

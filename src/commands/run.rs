@@ -23,6 +23,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let lake = args.lake.clone().unwrap_or_else(|| pipeline.lake.clone());
     match &pipeline.source {
         SourceSpec::Files { paths } => {
+            let drift = super::streaming_drift(&lake, &pipeline.drift, &pipeline.sessionization)?;
             let job = FileIngest {
                 inputs: paths.iter().map(|p| p.display().to_string()).collect(),
                 lake,
@@ -32,9 +33,13 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
                 lake_files: pipeline.lake_files.clone(),
                 workers: workers(),
                 progress: std::io::stderr().is_terminal(),
+                drift,
             };
             let summary = ingest(job, Arc::new(SystemClock))?;
             eprintln!("pipeline {}: {}", pipeline.name, summary.one_line());
+            if let Some(line) = summary.drift_line() {
+                eprintln!("pipeline {}: {line}", pipeline.name);
+            }
             Ok(())
         }
         SourceSpec::Kafka(spec) => {

@@ -3,8 +3,10 @@
 //! Threads: one reader frames lines, `workers` threads decode and redact chunks, the
 //! calling thread puts chunks back in input order and de-duplicates and sessionises them
 //! (that state is order-dependent, so it is single-threaded), and one writer thread
-//! encodes Parquet. Channels are bounded, so memory is bounded by a few chunks plus the
-//! open conversations, whatever the input size.
+//! encodes Parquet. With streaming drift on, a drift thread takes the written events and
+//! facts from the writer and computes each window's drift as it settles. Channels are
+//! bounded, so memory is bounded by a few chunks plus the open conversations (and the
+//! open drift windows), whatever the input size.
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -26,6 +28,8 @@ use crossbeam_channel::{Receiver, Sender, bounded};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::stages::{DecodeStage, Decoded, RouteCounts, RouteStage, Routed};
+use crate::analysis::drift_rows::write_rows;
+use crate::analysis::drift_stream::{StreamCounts, StreamingDrift};
 
 const CHUNK_LINES: usize = 4096;
 /// Rows handed to the writer at once.
@@ -40,6 +44,8 @@ pub struct FileIngest {
     pub lake_files: LakeFileSettings,
     pub workers: usize,
     pub progress: bool,
+    /// Streaming drift into `drift_metrics`, if the run computes it.
+    pub drift: Option<StreamingDrift>,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -53,6 +59,7 @@ pub struct IngestSummary {
     pub fact_versions: u64,
     pub files: u64,
     pub elapsed: Duration,
+    pub drift: Option<StreamCounts>,
 }
 
 impl IngestSummary {
@@ -76,6 +83,18 @@ impl IngestSummary {
     }
 }
 
+impl IngestSummary {
+    /// What the streaming drift wrote, if the run computed it.
+    pub fn drift_line(&self) -> Option<String> {
+        self.drift.map(|d| {
+            format!(
+                "drift_metrics: {} windows streamed ({} rows; {} events or facts arrived after their window settled)",
+                d.windows, d.rows, d.past_settled
+            )
+        })
+    }
+}
+
 struct Chunk {
     seq: u64,
     items: Vec<ReadItem>,
@@ -90,6 +109,22 @@ enum WriterMessage {
     Events(Vec<LandedEvent>),
     Facts(Vec<ConversationFacts>),
     DeadLetters(Vec<DeadLetter>),
+    /// Every event accepted and every facts version emitted so far has been sent: the
+    /// drift windows this settles can be computed.
+    Settled,
+}
+
+/// What the writer hands on after writing: to the drift thread when drift is streamed.
+enum DriftMessage {
+    Events(Vec<LandedEvent>),
+    Facts(Vec<ConversationFacts>),
+    Settled,
+}
+
+/// Where written event vectors go: back to the router, or through the drift thread first.
+enum AfterWrite {
+    Recycle(Sender<Vec<LandedEvent>>),
+    Drift(Sender<DriftMessage>),
 }
 
 struct ReaderTotals {
@@ -141,10 +176,22 @@ pub fn ingest(job: FileIngest, clock: Arc<dyn Clock>) -> anyhow::Result<IngestSu
         .collect::<anyhow::Result<_>>()?;
     drop(chunk_rx);
     drop(decoded_tx);
+    let (after_write, drift_thread) = match job.drift {
+        Some(drift) => {
+            let (drift_tx, drift_rx) = bounded::<DriftMessage>(4);
+            let (lake, clock) = (job.lake.clone(), Arc::clone(&clock));
+            let thread = thread::Builder::new()
+                .name("drift".into())
+                .spawn(move || drift_loop(drift, &drift_rx, &recycled_tx, &lake, clock.as_ref()))
+                .context("spawning drift")?;
+            (AfterWrite::Drift(drift_tx), Some(thread))
+        }
+        None => (AfterWrite::Recycle(recycled_tx), None),
+    };
     let writer_clock = Arc::clone(&clock);
     let writer_thread = thread::Builder::new()
         .name("lake-writer".into())
-        .spawn(move || write_loop(writer, &write_rx, &recycled_tx, writer_clock.as_ref()))
+        .spawn(move || write_loop(writer, &write_rx, after_write, writer_clock.as_ref()))
         .context("spawning writer")?;
 
     let route_result = route_in_order(
@@ -162,6 +209,9 @@ pub fn ingest(job: FileIngest, clock: Arc<dyn Clock>) -> anyhow::Result<IngestSu
         decoder.join().map_err(|_| anyhow!("decoder thread panicked"))?;
     }
     let writer_stats = writer_thread.join().map_err(|_| anyhow!("writer thread panicked"))??;
+    let drift = drift_thread
+        .map(|t| t.join().map_err(|_| anyhow!("drift thread panicked"))?)
+        .transpose()?;
     let totals = reader_result?;
     let (routed, conversations) = route_result?;
     if let Some(bar) = progress {
@@ -175,6 +225,7 @@ pub fn ingest(job: FileIngest, clock: Arc<dyn Clock>) -> anyhow::Result<IngestSu
         fact_versions: writer_stats.conversations,
         files: writer_stats.files,
         elapsed: started.elapsed(),
+        drift,
     })
 }
 
@@ -288,7 +339,14 @@ fn route_in_order(
             }
             if facts.len() >= WRITE_BATCH_ROWS / 4 {
                 conversations += facts.iter().filter(|f| f.version == 1).count() as u64;
+                // The events first, so that everything routed so far is sent and the
+                // drift windows it settles can be computed.
+                let empty = recycled
+                    .try_recv()
+                    .unwrap_or_else(|_| Vec::with_capacity(events_capacity));
+                send(WriterMessage::Events(std::mem::replace(&mut routed.events, empty)))?;
                 send(WriterMessage::Facts(std::mem::take(&mut facts)))?;
+                send(WriterMessage::Settled)?;
             }
             if routed.dead_letters.len() >= 1024 {
                 send(WriterMessage::DeadLetters(std::mem::take(&mut routed.dead_letters)))?;
@@ -306,22 +364,69 @@ fn route_in_order(
 fn write_loop(
     mut writer: LakeWriter,
     rx: &Receiver<WriterMessage>,
-    recycle: &Sender<Vec<LandedEvent>>,
+    after_write: AfterWrite,
     clock: &dyn Clock,
 ) -> anyhow::Result<convolens_sinks::lake::LakeWriterStats> {
-    for message in rx {
-        let now = clock.now();
-        match message {
-            WriterMessage::Events(mut rows) => {
-                writer.write_events(&rows, now)?;
+    let hand_on = |message| match &after_write {
+        AfterWrite::Drift(drift) => drift.send(message).map_err(|_| anyhow!("the drift thread stopped")),
+        AfterWrite::Recycle(recycle) => {
+            if let DriftMessage::Events(mut rows) = message {
                 rows.clear();
                 // The router may have enough spare vectors already; then this one goes.
                 let _ = recycle.try_send(rows);
             }
-            WriterMessage::Facts(rows) => writer.write_facts(&rows, now)?,
+            Ok(())
+        }
+    };
+    for message in rx {
+        let now = clock.now();
+        match message {
+            WriterMessage::Events(rows) => {
+                writer.write_events(&rows, now)?;
+                hand_on(DriftMessage::Events(rows))?;
+            }
+            WriterMessage::Facts(rows) => {
+                writer.write_facts(&rows, now)?;
+                hand_on(DriftMessage::Facts(rows))?;
+            }
             WriterMessage::DeadLetters(rows) => writer.write_dead_letters(&rows, now)?,
+            WriterMessage::Settled => hand_on(DriftMessage::Settled)?,
         }
     }
     writer.flush()?;
     Ok(writer.stats())
+}
+
+/// Feeds the streaming drift and writes its rows once the input ends (a finite input's
+/// drift is a few rows per window; the events and facts are in the lake already).
+fn drift_loop(
+    mut drift: StreamingDrift,
+    rx: &Receiver<DriftMessage>,
+    recycle: &Sender<Vec<LandedEvent>>,
+    lake: &std::path::Path,
+    clock: &dyn Clock,
+) -> anyhow::Result<StreamCounts> {
+    let mut rows = Vec::new();
+    for message in rx {
+        match message {
+            DriftMessage::Events(mut events) => {
+                for landed in &events {
+                    drift.observe_event(&landed.event);
+                }
+                events.clear();
+                let _ = recycle.try_send(events);
+            }
+            DriftMessage::Facts(facts) => facts.iter().for_each(|f| drift.observe_facts(f)),
+            DriftMessage::Settled => rows.extend(drift.settled_rows(clock.now().micros())?),
+        }
+    }
+    rows.extend(drift.finish_rows(clock.now().micros())?);
+    let now = clock.now();
+    write_rows(
+        lake,
+        &rows,
+        now,
+        format!("drift-{}-{}", now.micros(), std::process::id()),
+    )?;
+    Ok(drift.counts())
 }

@@ -5,6 +5,7 @@ mod broker;
 mod browser;
 mod cli;
 mod drift;
+mod drift_stream;
 mod evaluate;
 mod golden;
 mod kafka;
