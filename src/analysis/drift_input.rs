@@ -95,6 +95,23 @@ impl<T> HashSample<T> {
         }
     }
 
+    /// Keeps, of both samples, what one sample of all their offers would have kept.
+    pub(crate) fn merge(&mut self, other: HashSample<T>) {
+        for (hash, id, value) in other.kept {
+            let keeps = self.kept.len() < self.cap
+                || self
+                    .kept
+                    .peek()
+                    .is_some_and(|(kept_hash, kept_id, _)| (hash, &id) < (*kept_hash, kept_id));
+            if keeps {
+                self.kept.push((hash, id, value));
+                if self.kept.len() > self.cap {
+                    self.kept.pop();
+                }
+            }
+        }
+    }
+
     /// The kept values in hash order.
     pub(crate) fn into_values(self) -> Vec<T> {
         self.kept

@@ -28,9 +28,14 @@ pub fn window_rows(
     series: &[(String, Series)],
     alarms: &[SeriesAlarm],
 ) -> Vec<DriftMetricRow> {
-    let mut rows = feature_rows(report, &base_row(base));
+    let mut rows = feature_rows(report, base);
     rows.extend(series_rows(base, series, alarms));
     rows
+}
+
+/// The window's feature, text and embedding rows.
+pub fn feature_rows(report: &DriftReport, base: &WindowRowsBase<'_>) -> Vec<DriftMetricRow> {
+    report_rows(report, &base_row(base))
 }
 
 fn base_row(base: &WindowRowsBase<'_>) -> DriftMetricRow {
@@ -88,7 +93,7 @@ pub fn write_rows(lake: &Path, rows: &[DriftMetricRow], now: Timestamp, file_pre
     Ok(())
 }
 
-fn feature_rows(report: &DriftReport, base: &DriftMetricRow) -> Vec<DriftMetricRow> {
+fn report_rows(report: &DriftReport, base: &DriftMetricRow) -> Vec<DriftMetricRow> {
     let mut rows: Vec<DriftMetricRow> = report
         .features
         .iter()

@@ -4,8 +4,8 @@
 //! series so far.
 
 use std::path::Path;
-use std::time::Duration;
 
+use convolens_core::spec::SessionSettings;
 use convolens_core::{Channel, Disposition, HandoffReason};
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::Float32Type;
@@ -47,19 +47,14 @@ fn at(micros: i64) -> Option<chrono::DateTime<chrono::Utc>> {
 /// once from the lake, so the lake must already hold it whole: the `rolling` period before
 /// the first window the run computes. Otherwise the run computes no drift, and
 /// `drift update` fills those windows once the history is there.
-pub async fn open(
-    lake: &Path,
-    options: &DriftOptions,
-    allowed_lateness: Duration,
-    idle_timeout: Duration,
-) -> anyhow::Result<StreamPlan> {
+pub async fn open(lake: &Path, options: &DriftOptions, sessionization: &SessionSettings) -> anyhow::Result<StreamPlan> {
     let width = options.series_window_s.max(1) as i64 * MICROS;
     let profile_path = match drift::configured_profile(lake, options) {
         Ok(path) => path,
         // Not written yet (`convolens drift profile` writes it): nothing to compare with.
         Err(error) => return Ok(StreamPlan::Off(format!("{error:#}"))),
     };
-    let stream = |start| StreamingDrift::new(start, options.clone(), allowed_lateness, idle_timeout);
+    let stream = |start| StreamingDrift::new(start, options.clone(), sessionization);
     let landed = if lake.join("events").is_dir() {
         let session = LakeSession::open(lake).await?;
         landed_span(&session).await?.map(|span| (session, span))
@@ -125,13 +120,24 @@ pub async fn open(
         to: None,
     };
     resume_events(&session, &resumed, &mut drift).await?;
-    resume_conversations(&session, &resumed, &mut drift).await?;
+    // Windows written within the conversations' horizon before the first one may still
+    // change: their facts are retained too.
+    let horizon = i64::try_from(sessionization.dedup_horizon.as_micros()).unwrap_or(i64::MAX);
+    let retained_from = first_window.saturating_sub(horizon).saturating_sub(width);
+    let written = written_windows(&session, retained_from, first_window).await?;
+    let facts_span = Window {
+        from: at(retained_from.max(data_start)),
+        to: None,
+    };
+    resume_conversations(&session, &facts_span, first_window, &written, &mut drift).await?;
+    drift.resumed(landed.last_event);
     Ok(StreamPlan::On(Box::new(drift)))
 }
 
 /// What the lake holds, in event time (µs).
 struct LandedSpan {
     first_event: i64,
+    last_event: Option<i64>,
     /// The newest value a drift window holds: of the event types with drift features, and
     /// of facts by close (later surveys and labels change no window).
     newest_value: i64,
@@ -152,6 +158,7 @@ async fn landed_span(session: &LakeSession) -> anyhow::Result<Option<LandedSpan>
     let newest_close = drift::scalar_micros(session, "SELECT MAX(closed_at) AS t FROM conversations").await?;
     Ok(Some(LandedSpan {
         first_event,
+        last_event: drift::scalar_micros(session, "SELECT MAX(occurred_at) AS t FROM events").await?,
         newest_value: newest_feature.max(newest_close).unwrap_or(first_event),
         written_until: drift::scalar_micros(session, "SELECT MAX(window_end) AS t FROM drift_metrics").await?,
     }))
@@ -212,8 +219,32 @@ async fn resume_events(session: &LakeSession, span: &Window, drift: &mut Streami
     Ok(())
 }
 
-/// The latest facts of conversations closed in the resumed windows.
-async fn resume_conversations(session: &LakeSession, span: &Window, drift: &mut StreamingDrift) -> anyhow::Result<()> {
+/// The starts of the windows in `[from, to)` that `drift_metrics` holds.
+async fn written_windows(session: &LakeSession, from: i64, to: i64) -> anyhow::Result<std::collections::BTreeSet<i64>> {
+    let span = Window {
+        from: at(from),
+        to: at(to),
+    };
+    let sql = format!(
+        "SELECT DISTINCT window_start AS t FROM drift_metrics WHERE {}",
+        span.sql_predicate("window_start", None)
+    );
+    let mut written = std::collections::BTreeSet::new();
+    for batch in session.query(&sql).await? {
+        written.extend(columns::timestamps(&batch, "t")?.into_iter().flatten());
+    }
+    Ok(written)
+}
+
+/// The latest facts of conversations closed in `span`: of the resumed windows (from
+/// `first_window` on) as values, of `retained` earlier windows as retained facts.
+async fn resume_conversations(
+    session: &LakeSession,
+    span: &Window,
+    first_window: i64,
+    retained: &std::collections::BTreeSet<i64>,
+    drift: &mut StreamingDrift,
+) -> anyhow::Result<()> {
     let sql = format!(
         "SELECT tenant_id, conversation_id, closed_at, channel, handoff_reason, disposition, \
                 CAST(customer_messages AS DOUBLE) AS customer_messages, bot_time_s, handle_time_s, \
@@ -269,21 +300,23 @@ async fn resume_conversations(session: &LakeSession, span: &Window, drift: &mut 
                     .map(Disposition::as_str),
             )?;
             let count = |column: &[Option<f64>]| column[i].map_or(0, |v| v as u32);
-            drift.observe_conversation(
-                (tenant, conversation),
-                closed_at,
-                ConversationFeatures {
-                    channel,
-                    handoff_reason: reason,
-                    disposition,
-                    customer_messages: customer_messages[i],
-                    bot_time_s: bot_time[i],
-                    handle_time_s: handle_time[i],
-                    kb_miss_rate: kb_miss_rate(count(&lookups), count(&misses)),
-                    contained: contained[i] == Some(true),
-                    handed_off: handed_off[i] == Some(true),
-                },
-            );
+            let features = ConversationFeatures {
+                channel,
+                handoff_reason: reason,
+                disposition,
+                customer_messages: customer_messages[i],
+                bot_time_s: bot_time[i],
+                handle_time_s: handle_time[i],
+                kb_miss_rate: kb_miss_rate(count(&lookups), count(&misses)),
+                contained: contained[i] == Some(true),
+                handed_off: handed_off[i] == Some(true),
+            };
+            let window = drift.window_of(closed_at);
+            if window >= first_window {
+                drift.observe_conversation((tenant, conversation), closed_at, features);
+            } else if retained.contains(&window) {
+                drift.retain(window, (tenant, conversation), features);
+            }
         }
     }
     Ok(())

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use convolens_core::spec::SessionSettings;
 use convolens_core::{Actor, Channel, ConversationFacts, Disposition, Event, Payload, Timestamp};
 use convolens_sinks::DriftMetricRow;
 
@@ -36,8 +37,11 @@ fn stream() -> StreamingDrift {
             history: SeriesPoints::new(),
         },
         options(),
-        Duration::from_secs(15 * 60),
-        Duration::from_secs(30 * 60),
+        &SessionSettings {
+            allowed_lateness: Duration::from_secs(15 * 60),
+            idle_timeout: Duration::from_secs(30 * 60),
+            dedup_horizon: Duration::from_secs(24 * 3600),
+        },
     )
 }
 
@@ -158,20 +162,46 @@ fn a_new_facts_version_counts_in_the_window_it_now_closes_in() {
 }
 
 #[test]
-fn what_arrives_for_a_settled_window_is_counted_and_changes_nothing() {
+fn an_event_for_a_settled_window_is_counted_and_changes_nothing() {
     let mut drift = stream();
     drift.observe_event(&prediction("p0", 10 * MINUTE, 0.5));
     drift.observe_event(&prediction("p1", 2 * HOUR, 0.5));
     let first = drift.settled_rows(0).unwrap();
     assert_eq!(row(&first, 0, "confidence").n_cur, Some(1));
     drift.observe_event(&prediction("straggler", 20 * MINUTE, 0.5));
-    drift.observe_facts(&facts("late", 1, 30 * MINUTE, 1));
-    assert_eq!(drift.counts().past_settled, 2);
+    assert_eq!(drift.counts().past_settled, 1);
     let rest = drift.finish_rows(0).unwrap();
     assert!(
         rest.iter().all(|r| r.window_start == HOUR),
         "window 0 is not computed twice"
     );
+}
+
+#[test]
+fn a_conversation_that_moves_on_revises_the_window_it_left() {
+    let mut drift = stream();
+    drift.observe_facts(&facts("a", 1, 20 * MINUTE, 2));
+    drift.observe_facts(&facts("b", 1, 30 * MINUTE, 2));
+    drift.observe_event(&prediction("p1", 2 * HOUR, 0.5));
+    let settled = drift.settled_rows(1).unwrap();
+    assert_eq!(row(&settled, 0, "customer_messages").n_cur, Some(2));
+    // `a` resumes after its idle timeout: a new version closes two hours later.
+    drift.observe_facts(&facts("a", 2, 2 * HOUR + 10 * MINUTE, 5));
+    drift.observe_event(&prediction("p2", 4 * HOUR, 0.5));
+    let revised = drift.settled_rows(2).unwrap();
+    let again = row(&revised, 0, "customer_messages");
+    assert_eq!((again.n_cur, again.computed_at), (Some(1), 2), "window 0 lost `a`");
+    assert_eq!(row(&revised, 0, "containment_rate").value, Some(1.0));
+    assert!(
+        revised.iter().all(|r| r.window_start != 0 || r.feature != "confidence"),
+        "event-level rows of window 0 are final"
+    );
+    assert_eq!(
+        row(&revised, 2 * HOUR, "customer_messages").n_cur,
+        Some(1),
+        "`a` counts where it closes now"
+    );
+    assert_eq!(drift.counts().past_settled, 0);
 }
 
 #[test]
@@ -206,5 +236,70 @@ fn an_empty_window_between_points_gets_its_series_rows_once_a_later_point_comes(
         rows.iter().filter(|r| r.feature == "mean_confidence").count(),
         3,
         "one series row per window from the first point to the last"
+    );
+}
+
+#[test]
+fn shares_absorbed_in_commit_order_give_the_rows_of_one_stream() {
+    // Two "partitions": conversation `a` re-versioned in a later share, predictions split.
+    let observed = |drift: &mut StreamingDrift| {
+        drift.observe_facts(&facts("a", 1, 50 * MINUTE, 2));
+        drift.observe_facts(&facts("b", 1, 20 * MINUTE, 3));
+        for i in 0..120 {
+            drift.observe_event(&prediction(
+                &format!("p{i}"),
+                i * 25_000_000,
+                0.3 + f64::from(i as u32) / 400.0,
+            ));
+        }
+        drift.observe_facts(&facts("a", 2, HOUR + 10 * MINUTE, 5));
+        drift.observe_event(&prediction("end", 3 * HOUR, 0.5));
+    };
+    let mut direct = stream();
+    observed(&mut direct);
+
+    let mut merged = stream();
+    let mut first = merged.empty_share();
+    let mut second = merged.empty_share();
+    first.observe_facts(&facts("a", 1, 50 * MINUTE, 2));
+    second.observe_facts(&facts("b", 1, 20 * MINUTE, 3));
+    for i in 0..120 {
+        let share = if i % 2 == 0 { &mut first } else { &mut second };
+        share.observe_event(&prediction(
+            &format!("p{i}"),
+            i * 25_000_000,
+            0.3 + f64::from(i as u32) / 400.0,
+        ));
+    }
+    merged.absorb(first);
+    merged.absorb(second);
+    let mut later = merged.empty_share();
+    later.observe_facts(&facts("a", 2, HOUR + 10 * MINUTE, 5));
+    later.observe_event(&prediction("end", 3 * HOUR, 0.5));
+    merged.absorb(later);
+
+    let (want, got) = (direct.finish_rows(0).unwrap(), merged.finish_rows(0).unwrap());
+    assert_eq!(want.len(), got.len());
+    for (w, g) in want.iter().zip(&got) {
+        assert_eq!(
+            (w.window_start, &w.feature, w.n_cur),
+            (g.window_start, &g.feature, g.n_cur)
+        );
+        assert_eq!(
+            (w.psi, w.ks, w.verdict.as_str()),
+            (g.psi, g.ks, g.verdict.as_str()),
+            "{}",
+            w.feature
+        );
+        let close = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) => (a - b).abs() < 1e-12,
+            (a, b) => a == b,
+        };
+        assert!(close(w.value, g.value), "{}: {:?} {:?}", w.feature, w.value, g.value);
+    }
+    assert_eq!(
+        row(&got, HOUR, "customer_messages").n_cur,
+        Some(1),
+        "`a` moved to its new window"
     );
 }

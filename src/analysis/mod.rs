@@ -8,5 +8,6 @@ pub mod drift_input;
 pub mod drift_rows;
 pub mod drift_stream;
 pub mod drift_stream_start;
+pub mod drift_windows;
 pub mod drivers;
 pub mod pairs;

@@ -7,7 +7,7 @@ mod csat_drivers;
 mod demo;
 mod drift;
 mod drift_metrics;
-mod drift_settings;
+pub(crate) mod drift_settings;
 mod generate;
 mod ingest;
 mod query;
@@ -48,7 +48,7 @@ pub(crate) fn streaming_drift(
     use crate::analysis::drift_stream_start::{StreamPlan, open};
 
     let options = drift_settings::from_settings(drift);
-    let plan = runtime()?.block_on(open(lake, &options, session.allowed_lateness, session.idle_timeout))?;
+    let plan = runtime()?.block_on(open(lake, &options, session))?;
     match plan {
         StreamPlan::On(drift) => Ok(Some(*drift)),
         StreamPlan::Off(reason) => {

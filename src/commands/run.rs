@@ -57,6 +57,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             let stop = stop_on_signal();
             let summary = run_kafka(job, Arc::new(SystemClock) as Arc<dyn Clock>, stop)?;
             eprintln!("pipeline {}: {}", pipeline.name, summary.one_line());
+            if let Some(line) = summary.drift_line() {
+                eprintln!("pipeline {}: {line}", pipeline.name);
+            }
             Ok(())
         }
     }
@@ -76,6 +79,7 @@ pub fn kafka_job(pipeline: &Pipeline, kafka: KafkaSettings, lake: std::path::Pat
         until_idle,
         retry_budget: RETRY_BUDGET,
         workers: workers(),
+        drift: Some(pipeline.drift.clone()),
     }
 }
 

@@ -59,8 +59,13 @@ impl LakeSession {
                 .with_listing_options(options)
                 .with_schema(table.schema());
             let listing = ListingTable::try_new(config).map_err(QueryError::Setup)?;
-            ctx.register_table(table.name(), Arc::new(listing))
-                .map_err(QueryError::Setup)?;
+            // Streaming drift appends revisions of a window's rows; the `drift_metrics`
+            // view shows the latest (views/drift.rs).
+            let name = match table {
+                Table::DriftMetrics => views::DRIFT_METRICS_REVISIONS,
+                other => other.name(),
+            };
+            ctx.register_table(name, Arc::new(listing)).map_err(QueryError::Setup)?;
         }
         for (_, ddl) in views::all() {
             ctx.sql(&ddl)

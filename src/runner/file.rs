@@ -421,6 +421,12 @@ fn drift_loop(
         }
     }
     rows.extend(drift.finish_rows(clock.now().micros())?);
+    // Revisions replace a window's earlier rows; written once, only the last is kept.
+    let mut latest = std::collections::BTreeMap::new();
+    for row in rows {
+        latest.insert((row.window_start, row.feature.clone()), row);
+    }
+    let rows: Vec<_> = latest.into_values().collect();
     let now = clock.now();
     write_rows(
         lake,

@@ -15,16 +15,18 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use convolens_core::Clock;
-use convolens_core::spec::{LakeFileSettings, Limits, RedactionSettings, SessionSettings};
+use convolens_core::spec::{DriftSettings, LakeFileSettings, Limits, RedactionSettings, SessionSettings};
 use convolens_ingest::kafka::{
     DeadLetterProducer, KafkaRecord, KafkaSettings, KafkaSource, PartitionHandler, PartitionId,
 };
 use convolens_transforms::decode::DecodeLimits;
 use convolens_transforms::redact::Redactor;
 
+use super::kafka_drift::KafkaDrift;
 use super::kafka_flow::{Flow, InFlight, each_in_parallel};
 use super::partition::PartitionPipeline;
 use super::stages::{DecodeStage, RouteCounts};
+use crate::analysis::drift_stream::StreamCounts;
 use crate::exit;
 
 /// Largest batch taken from the consumer before routing.
@@ -46,6 +48,8 @@ pub struct KafkaRun {
     /// How long brokers may stay unreachable before the run gives up (exit 2).
     pub retry_budget: Duration,
     pub workers: usize,
+    /// Drift streamed into `drift_metrics` while this member holds every partition.
+    pub drift: Option<DriftSettings>,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -59,6 +63,7 @@ pub struct KafkaSummary {
     /// join, which brokers delay on purpose (`group.initial.rebalance.delay.ms`, 3 s by
     /// default, on the mock cluster too).
     pub joined_after: Option<Duration>,
+    pub drift: Option<StreamCounts>,
 }
 
 impl KafkaSummary {
@@ -74,6 +79,16 @@ impl KafkaSummary {
             self.commits,
             self.elapsed.as_secs_f64()
         )
+    }
+
+    /// What the streaming drift wrote, if the run computed it.
+    pub fn drift_line(&self) -> Option<String> {
+        self.drift.map(|d| {
+            format!(
+                "drift_metrics: {} windows streamed ({} rows; {} events or facts arrived after their window settled)",
+                d.windows, d.rows, d.past_settled
+            )
+        })
     }
 }
 
@@ -97,6 +112,7 @@ pub(super) struct Partitions {
     pub(super) in_flight: InFlight,
     started: Instant,
     first_assignment: Mutex<Option<Duration>>,
+    drift: Option<KafkaDrift>,
 }
 
 struct PartitionJob {
@@ -124,6 +140,12 @@ impl Partitions {
         }
     }
 
+    fn drift_changed(&self) {
+        if let Some(drift) = &self.drift {
+            drift.mark_stale();
+        }
+    }
+
     fn take_failure(&self) -> Option<anyhow::Error> {
         self.failure.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
@@ -134,8 +156,10 @@ impl Partitions {
         retired.conversations += pipeline.conversations;
     }
 
-    /// Commits every dirty partition; returns the offsets committed (for the group hint).
-    fn commit_all(&self) -> anyhow::Result<(Vec<(PartitionId, i64)>, u64)> {
+    /// Commits every dirty partition, then hands what the commits published to the
+    /// streaming drift under the same lock; returns the offsets committed (for the group
+    /// hint). `holds_all` answers [`KafkaDrift::wants_check`].
+    fn commit_all(&self, holds_all: Option<bool>) -> anyhow::Result<(Vec<(PartitionId, i64)>, u64)> {
         let now = self.clock.now();
         let mut live = self.lock();
         let ids: Vec<PartitionId> = live.keys().cloned().collect();
@@ -153,6 +177,9 @@ impl Partitions {
                 }
                 offsets.push((id, offset));
             }
+        }
+        if let Some(drift) = &self.drift {
+            drift.after_commit(&mut live, holds_all)?;
         }
         Ok((offsets, commits))
     }
@@ -172,6 +199,7 @@ impl Partitions {
 impl PartitionHandler for Partitions {
     fn on_assign(&self, partitions: &[PartitionId]) -> Vec<Option<i64>> {
         self.in_flight.wait_routed();
+        self.drift_changed();
         self.first_assignment
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -208,6 +236,7 @@ impl PartitionHandler for Partitions {
     fn on_revoke(&self, partitions: &[PartitionId]) {
         // What was polled from these partitions is routed first, so their commit covers it.
         self.in_flight.wait_routed();
+        self.drift_changed();
         let now = self.clock.now();
         let mut live = self.lock();
         if let Err(error) = flush_dead_letters(self.dead_letters.as_deref()) {
@@ -235,6 +264,7 @@ impl PartitionHandler for Partitions {
 
     fn on_lost(&self, partitions: &[PartitionId]) {
         self.in_flight.wait_routed();
+        self.drift_changed();
         let mut live = self.lock();
         for id in partitions {
             if let Some(pipeline) = live.remove(id) {
@@ -291,6 +321,14 @@ pub fn run(job: KafkaRun, clock: Arc<dyn Clock>, stop: Arc<AtomicBool>) -> anyho
         in_flight: InFlight::default(),
         started,
         first_assignment: Mutex::new(None),
+        drift: job.drift.as_ref().map(|settings| {
+            KafkaDrift::new(
+                job.lake.clone(),
+                crate::commands::drift_settings::from_settings(settings),
+                job.session.clone(),
+                Arc::clone(&clock),
+            )
+        }),
     });
     let flow = Flow::start(
         Arc::clone(&partitions),
@@ -303,6 +341,7 @@ pub fn run(job: KafkaRun, clock: Arc<dyn Clock>, stop: Arc<AtomicBool>) -> anyho
     let mut commits = 0u64;
     let mut last_commit = Instant::now();
     let mut idle_since: Option<Instant> = None;
+    let mut drained = false;
 
     let outcome: anyhow::Result<()> = loop {
         if stop.load(Ordering::Relaxed) {
@@ -339,6 +378,7 @@ pub fn run(job: KafkaRun, clock: Arc<dyn Clock>, stop: Arc<AtomicBool>) -> anyho
             let assigned = !partitions.lock().is_empty();
             match source.drained() {
                 Ok(true) if assigned => {
+                    drained = true;
                     break partitions.finish_all();
                 }
                 Ok(_) => {}
@@ -361,6 +401,9 @@ pub fn run(job: KafkaRun, clock: Arc<dyn Clock>, stop: Arc<AtomicBool>) -> anyho
     let final_commit = commit_and_hint(&partitions, &source, dead_letter_producer.as_deref());
     outcome?;
     commits += final_commit?;
+    if let (true, Some(drift)) = (drained, &partitions.drift) {
+        drift.finish()?;
+    }
     if let Some(producer) = &dead_letter_producer {
         producer.flush(Duration::from_secs(30))?;
     }
@@ -373,6 +416,7 @@ pub fn run(job: KafkaRun, clock: Arc<dyn Clock>, stop: Arc<AtomicBool>) -> anyho
     summary.commits += commits;
     summary.elapsed = started.elapsed();
     summary.joined_after = *partitions.first_assignment.lock().unwrap_or_else(|p| p.into_inner());
+    summary.drift = partitions.drift.as_ref().and_then(KafkaDrift::counts);
     Ok(summary)
 }
 
@@ -403,7 +447,13 @@ fn commit_and_hint(
 ) -> anyhow::Result<u64> {
     // Dead letters first: once the offsets are committed, a restart never re-sends them.
     flush_dead_letters(dead_letter_producer)?;
-    let (offsets, commits) = partitions.commit_all()?;
+    let holds_all = partitions.drift.as_ref().filter(|drift| drift.wants_check()).map(|_| {
+        source.holds_every_partition().unwrap_or_else(|error| {
+            tracing::warn!(%error, "cannot tell whether this member holds every partition");
+            false
+        })
+    });
+    let (offsets, commits) = partitions.commit_all(holds_all)?;
     source.commit_hint(&offsets);
     Ok(commits)
 }

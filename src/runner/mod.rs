@@ -5,6 +5,7 @@
 
 pub mod file;
 pub mod kafka;
+mod kafka_drift;
 mod kafka_flow;
 mod partition;
 pub mod stages;

@@ -13,6 +13,7 @@ use convolens_sinks::commit::CommitLog;
 use convolens_transforms::processor::Processor;
 
 use super::stages::{Decoded, RouteCounts, RouteStage, Routed};
+use crate::analysis::drift_stream::WindowSet;
 
 pub struct PartitionPipeline {
     pub id: PartitionId,
@@ -33,6 +34,9 @@ pub struct PartitionPipeline {
     /// encode a few hundred rows at a time when many partitions share a batch.
     pending: Routed,
     pending_facts: Vec<ConversationFacts>,
+    /// The drift values routed since the last commit, while the run streams drift: handed
+    /// to the run's stream once committed (ARCHITECTURE.md, "Streaming drift").
+    drift_share: Option<WindowSet>,
 }
 
 /// Rows gathered before they are handed to the lake writer.
@@ -78,6 +82,7 @@ impl PartitionPipeline {
             conversations: 0,
             pending: Routed::default(),
             pending_facts: Vec::new(),
+            drift_share: None,
         })
     }
 
@@ -85,9 +90,40 @@ impl PartitionPipeline {
         self.committed_offset
     }
 
+    /// Starts (Some) or stops (None) collecting drift values; anything collected is dropped.
+    pub fn collect_drift(&mut self, share: Option<WindowSet>) {
+        self.drift_share = share;
+    }
+
+    /// The drift values routed since the last call, replaced by `fresh`; call it right
+    /// after a commit, so that they are exactly what the commit published.
+    pub fn take_drift_share(&mut self, fresh: impl FnOnce() -> WindowSet) -> Option<WindowSet> {
+        self.drift_share.as_mut().map(|share| std::mem::replace(share, fresh()))
+    }
+
+    /// The newest event time this partition's processor has seen (µs), restored with its
+    /// state on restart.
+    pub fn newest_event(&self) -> Option<i64> {
+        let processor = &self.route.processor;
+        let lateness = i64::try_from(processor.settings().allowed_lateness.as_micros()).unwrap_or(i64::MAX);
+        processor.watermark().map(|w| w.micros().saturating_add(lateness))
+    }
+
+    fn observe_for_drift(&mut self, events_from: usize, facts_from: usize) {
+        if let Some(share) = &mut self.drift_share {
+            for landed in &self.pending.events[events_from..] {
+                share.observe_event(&landed.event);
+            }
+            for facts in &self.pending_facts[facts_from..] {
+                share.observe_facts(facts);
+            }
+        }
+    }
+
     /// Routes decoded records of this partition (in offset order) into the staged writer.
     pub fn route(&mut self, records: Vec<(i64, Decoded)>, now: Timestamp) -> anyhow::Result<RoutedBatch> {
         let letters_before = self.pending.dead_letters.len();
+        let (events_before, facts_before) = (self.pending.events.len(), self.pending_facts.len());
         for (offset, decoded) in records {
             if self.next_offset.is_some_and(|next| offset < next) {
                 // Already covered by a commit (a redelivery after a seek); never count twice.
@@ -98,6 +134,7 @@ impl PartitionPipeline {
             self.dirty = true;
         }
         self.pending_facts.extend(self.route.processor.drain_facts());
+        self.observe_for_drift(events_before, facts_before);
         self.counts = self.route.counts;
         let dead_letters = self.pending.dead_letters[letters_before..].to_vec();
         if self.pending.events.len() + self.pending_facts.len() + self.pending.dead_letters.len() >= PENDING_ROWS {
@@ -112,7 +149,9 @@ impl PartitionPipeline {
         if !facts.is_empty() {
             self.dirty = true;
         }
+        let (events_before, facts_before) = (self.pending.events.len(), self.pending_facts.len());
         self.pending_facts.extend(facts);
+        self.observe_for_drift(events_before, facts_before);
         self.write_pending(now)
     }
 

@@ -55,7 +55,7 @@ fn split_by_conversation_start(input: &Path, boundary: &str, before: &Path, afte
     std::fs::write(after, second).unwrap();
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();

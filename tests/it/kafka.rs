@@ -25,15 +25,37 @@ struct Traffic {
 /// Generated traffic, produced (keyed by conversation) into a fresh topic and also written
 /// as NDJSON in the same order, so that the file path can process identical input.
 fn traffic(seed: u64, conversations: u64, partitions: i32) -> Traffic {
+    traffic_of(
+        GeneratorConfig {
+            seed,
+            conversations,
+            ..GeneratorConfig::default()
+        },
+        partitions,
+    )
+}
+
+fn traffic_of(config: GeneratorConfig, partitions: i32) -> Traffic {
+    let (traffic, records) = unproduced_traffic(config, partitions);
+    produce_lines(
+        traffic.cluster.bootstrap_servers(),
+        &traffic.topic,
+        records,
+        &BTreeMap::new(),
+    )
+    .expect("produce");
+    traffic
+}
+
+/// Keyed records of generated traffic, in order.
+type Records = Vec<(Option<Vec<u8>>, Vec<u8>)>;
+
+/// As [`traffic_of`], but the records are returned for the caller to produce.
+fn unproduced_traffic(config: GeneratorConfig, partitions: i32) -> (Traffic, Records) {
     let dir = tempfile::tempdir().expect("tempdir");
     let cluster = EmbeddedCluster::start().expect("mock cluster");
-    let topic = format!("support.events.{seed}");
+    let topic = format!("support.events.{}", config.seed);
     cluster.create_topic(&topic, partitions).expect("topic");
-    let config = GeneratorConfig {
-        seed,
-        conversations,
-        ..GeneratorConfig::default()
-    };
     let lines: Vec<_> = Generator::new(config).expect("generator").collect();
     let ndjson = dir.path().join("traffic.ndjson");
     let mut text = Vec::new();
@@ -44,22 +66,31 @@ fn traffic(seed: u64, conversations: u64, partitions: i32) -> Traffic {
     std::fs::write(&ndjson, text).expect("write ndjson");
     let records = lines
         .into_iter()
-        .map(|line| (line.key.map(String::into_bytes), line.bytes));
-    produce_lines(cluster.bootstrap_servers(), &topic, records, &BTreeMap::new()).expect("produce");
-    Traffic {
+        .map(|line| (line.key.map(String::into_bytes), line.bytes))
+        .collect();
+    let traffic = Traffic {
         dir: dir.path().to_path_buf(),
         _dir: dir,
         ndjson,
         cluster,
         topic,
-    }
+    };
+    (traffic, records)
 }
 
 fn config_file(dir: &Path) -> PathBuf {
+    config_with(dir, "", "")
+}
+
+/// The test pipeline file, with more librdkafka `properties` (`, key: value` pairs) and
+/// `extra` appended to the pipeline's settings.
+fn config_with(dir: &Path, properties: &str, extra: &str) -> PathBuf {
     let path = dir.join("pipelines.yaml");
     std::fs::write(
         &path,
-        "version: 1\npipelines:\n  support:\n    source:\n      kafka:\n        brokers: [\"127.0.0.1:1\"]\n        topics: [placeholder]\n        group: placeholder\n        properties: { session.timeout.ms: \"6000\", heartbeat.interval.ms: \"500\" }\n    lake: ./unused\n    commit_interval: 1s\n    lake_files: { max_rows: 5000 }\n",
+        format!(
+            "version: 1\npipelines:\n  support:\n    source:\n      kafka:\n        brokers: [\"127.0.0.1:1\"]\n        topics: [placeholder]\n        group: placeholder\n        properties: {{ session.timeout.ms: \"6000\", heartbeat.interval.ms: \"500\"{properties} }}\n    lake: ./unused\n    commit_interval: 1s\n    lake_files: {{ max_rows: 5000 }}\n{extra}"
+        ),
     )
     .expect("write config");
     path
@@ -140,4 +171,157 @@ fn sigkill_at_random_points_then_restart_leaves_an_exact_lake() {
         leftovers.is_empty(),
         "staged files of killed runs are cleaned up: {leftovers:?}"
     );
+}
+
+/// Files committed to the lake's `events` table so far.
+fn committed_files(lake: &Path) -> usize {
+    std::fs::read_dir(lake.join("events"))
+        .map(|days| {
+            days.flatten()
+                .filter_map(|d| std::fs::read_dir(d.path()).ok())
+                .flatten()
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// Runs `convolens run` (streaming) until it has committed new files and then none for a
+/// while, and SIGKILLs it.
+fn run_then_kill(args: &[&str], lake: &Path) {
+    let before = committed_files(lake);
+    let mut child = spawn(args);
+    let started = Instant::now();
+    let (mut seen, mut quiet_since) = (before, Instant::now());
+    while started.elapsed() < Duration::from_secs(60) && child.try_wait().expect("try_wait").is_none() {
+        let now = committed_files(lake);
+        if now != seen {
+            (seen, quiet_since) = (now, Instant::now());
+        }
+        if seen > before && quiet_since.elapsed() > Duration::from_millis(2500) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill(); // SIGKILL
+    let status = child.wait().expect("wait");
+    eprintln!(
+        "killed after {:?} ({status}), {} files",
+        started.elapsed(),
+        committed_files(lake)
+    );
+}
+
+#[test]
+fn streamed_drift_of_a_killed_and_restarted_run_equals_drift_update() {
+    let start = convolens_core::Timestamp::from_millis(20_759 * 86_400_000); // 2026-11-02
+    let day = Duration::from_secs(86_400);
+    let (traffic, records) = unproduced_traffic(
+        GeneratorConfig {
+            seed: 303,
+            conversations: 2000,
+            start,
+            span: 2 * day,
+            embeddings: true,
+            drift: Some(convolens_generator::DriftInjection::starting_at(
+                start.saturating_add(day),
+            )),
+            ..GeneratorConfig::default()
+        },
+        4,
+    );
+    // The reference profile, frozen from day one of the same traffic replayed from file.
+    let reference_lake = traffic.dir.join("reference-lake");
+    ingest(&traffic.ndjson, &reference_lake);
+    run_ok(&[
+        "drift",
+        "profile",
+        "--lake",
+        path_str(&reference_lake),
+        "--from",
+        "2026-11-02",
+        "--to",
+        "2026-11-03",
+        "--name",
+        "baseline",
+    ]);
+    let lake = traffic.dir.join("streamed-lake");
+    std::fs::create_dir_all(lake.join("drift_profiles")).unwrap();
+    std::fs::copy(
+        reference_lake.join("drift_profiles/baseline.json"),
+        lake.join("drift_profiles/baseline.json"),
+    )
+    .unwrap();
+    let config = config_with(
+        &traffic.dir,
+        "",
+        "    drift:\n      reference: { profile: drift_profiles/baseline.json }\n      window: 4h\n",
+    );
+    // The traffic arrives in three parts; the run is killed after each of the first two,
+    // with conversations and drift windows open, and resumes from the lake.
+    let args = run_args(&traffic, &config, &lake, "it-drift");
+    let third = records.len() / 3 + 1;
+    let mut parts = records.chunks(third);
+    for part in parts.by_ref().take(2) {
+        produce_lines(
+            traffic.cluster.bootstrap_servers(),
+            &traffic.topic,
+            part.iter().cloned(),
+            &BTreeMap::new(),
+        )
+        .expect("produce");
+        run_then_kill(&args, &lake);
+    }
+    for part in parts {
+        produce_lines(
+            traffic.cluster.bootstrap_servers(),
+            &traffic.topic,
+            part.iter().cloned(),
+            &BTreeMap::new(),
+        )
+        .expect("produce");
+    }
+    let before_last = crate::support::query_json(&lake, "SELECT COUNT(DISTINCT window_start) AS n FROM drift_metrics");
+    assert!(
+        before_last[0]["n"].as_i64().unwrap() > 0,
+        "the killed runs streamed windows: {before_last:?}"
+    );
+    let mut args = args.clone();
+    args.push("--until-idle");
+    let stderr = String::from_utf8_lossy(&run_ok(&args).stderr).into_owned();
+    assert!(
+        stderr.contains("drift_metrics: "),
+        "the last run streamed drift:\n{stderr}"
+    );
+    // A kill between a commit and its drift rows leaves that window to `drift update`.
+    let update = run_ok(&[
+        "drift",
+        "update",
+        "--lake",
+        path_str(&lake),
+        "--config",
+        path_str(&config),
+    ]);
+    eprintln!(
+        "last run: {stderr}\ndrift update: {}",
+        String::from_utf8_lossy(&update.stdout)
+    );
+
+    let rows = "SELECT window_start, feature, kind, n_ref, n_cur, null_share_cur, psi, js, ks, ks_p, \
+                wasserstein, wasserstein_norm, auc, unseen, value, verdict, alarms FROM drift_metrics";
+    let streamed = crate::support::query_json(&lake, rows);
+    let recomputed_lake = traffic.dir.join("recomputed-lake");
+    crate::drift_stream::copy_dir(&lake, &recomputed_lake);
+    std::fs::remove_dir_all(recomputed_lake.join("drift_metrics")).unwrap();
+    run_ok(&[
+        "drift",
+        "update",
+        "--lake",
+        path_str(&recomputed_lake),
+        "--config",
+        path_str(&config),
+    ]);
+    let recomputed = crate::support::query_json(&recomputed_lake, rows);
+    assert!(recomputed.len() > 100, "{} rows", recomputed.len());
+    let diffs = crate::support::diff_rows(&recomputed, &streamed, &["window_start", "feature"], 1e-12);
+    assert!(diffs.is_empty(), "streamed vs recomputed:\n{}", diffs.join("\n"));
 }

@@ -119,6 +119,35 @@ impl KafkaSource {
         Ok(partitions_of(&tpl))
     }
 
+    /// True when this member is assigned every partition of the subscribed topics, as the
+    /// brokers' metadata lists them now: it then sees the whole stream.
+    pub fn holds_every_partition(&self) -> Result<bool, IngestError> {
+        let assigned: std::collections::HashSet<PartitionId> = self.assignment()?.into_iter().collect();
+        if assigned.is_empty() {
+            return Ok(false);
+        }
+        for topic in &self.topic_names {
+            let metadata = self
+                .consumer
+                .fetch_metadata(Some(topic), QUERY_TIMEOUT)
+                .map_err(|source| IngestError::Kafka {
+                    during: "read topic metadata",
+                    source,
+                })?;
+            for listed in metadata.topics() {
+                if listed.partitions().is_empty() {
+                    return Ok(false);
+                }
+                for partition in listed.partitions() {
+                    if !assigned.contains(&PartitionId::new(listed.name(), partition.id())) {
+                        return Ok(false);
+                    }
+                }
+            }
+        }
+        Ok(true)
+    }
+
     /// True when every assigned partition has been consumed up to its high watermark, as
     /// of now (used by `--until-idle`). False while nothing is assigned, because right
     /// after start that means the group join has not finished.

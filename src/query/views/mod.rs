@@ -1,9 +1,11 @@
 //! The SQL views of INTERFACE.md, defined once and registered on every SQL surface.
 
 mod calibration;
+mod drift;
 mod drivers;
 mod kpi;
 
+pub use drift::DRIFT_METRICS_REVISIONS;
 pub use drivers::DRIVERS;
 pub use kpi::{LATEST_CSAT, VERSION_RANK, csat_5};
 
@@ -15,5 +17,6 @@ pub fn all() -> Vec<(&'static str, String)> {
     let mut views = kpi::all();
     views.extend(calibration::all());
     views.extend(drivers::all());
+    views.push(drift::drift_metrics());
     views
 }
