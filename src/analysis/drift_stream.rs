@@ -7,10 +7,12 @@
 //! (a new version replaces the old one, in whichever window it now closes). It is settled
 //! once the newest event seen is `allowed_lateness + idle_timeout` past `e`: the watermark
 //! is then `idle_timeout` past `e`, so every conversation closed before `e` has emitted its
-//! facts, and an event that occurred before `e` is late. What arrives for a settled window
-//! after that lands in the lake but not in the window's row; `drift update` over the lake
-//! reads it. At the end of a finite input the windows that end by the window of the newest
-//! event are settled, as `drift update` would find them complete.
+//! facts, and an event that occurred before `e` is late (it lands in the lake, is counted
+//! in `past_settled`, and only `drift update` over a copy without the row would see it).
+//! A settled window's facts are retained for `dedup_horizon`: a conversation that resumes
+//! and moves to a later window revises the rows of the window it left. At the end of a
+//! finite input the windows that end by the window of the newest event are settled, as
+//! `drift update` would find them complete.
 
 use convolens_core::spec::SessionSettings;
 use convolens_core::{ConversationFacts, Event};
@@ -29,8 +31,9 @@ pub struct StreamStart {
     pub profile: ReferenceProfile,
     /// How rows name the reference (`FROM..TO` or `profile:PATH`).
     pub reference_label: String,
-    /// The first window this run sees whole: windows that start earlier hold events that
-    /// landed before the run, so they are left to `drift update`. `i64::MIN` on an empty lake.
+    /// The first window this run computes (the lake's values of it and later windows are
+    /// read back into the stream); earlier ones are written or left to `drift update`.
+    /// `i64::MIN` on an empty lake: the first window that gets values.
     pub first_window: i64,
     /// KPI series points already in the lake before `first_window`, for the detectors.
     pub history: SeriesPoints,
@@ -175,7 +178,7 @@ impl StreamingDrift {
     /// and every facts version emitted by then has been observed (Kafka: the least of the
     /// partitions' newest event times).
     pub fn settled_rows_at(&mut self, newest: i64, computed_at: i64) -> anyhow::Result<Vec<DriftMetricRow>> {
-        self.settle_until(newest.saturating_sub(self.settle), computed_at)
+        self.settle_until(newest.saturating_sub(self.settle), computed_at, false)
     }
 
     /// End of a finite input, after every remaining facts version was observed: the rows
@@ -184,18 +187,30 @@ impl StreamingDrift {
         let Some(newest) = self.windows.newest_event().max(self.landed_until) else {
             return Ok(Vec::new());
         };
-        self.settle_until(self.windows.window_of(newest), computed_at)
+        self.settle_until(self.windows.window_of(newest), computed_at, true)
     }
 
     /// Settles, in order, every window that ends at or before `limit`, after the revisions
     /// of windows settled earlier.
-    fn settle_until(&mut self, limit: i64, computed_at: i64) -> anyhow::Result<Vec<DriftMetricRow>> {
-        let mut rows = self.revise(computed_at)?;
+    /// Revisions wait for the next window to settle (or the end of input), so that rows
+    /// are written about once per window rather than once per commit.
+    fn settle_until(
+        &mut self,
+        limit: i64,
+        computed_at: i64,
+        end_of_input: bool,
+    ) -> anyhow::Result<Vec<DriftMetricRow>> {
         let first = (self.first_window > i64::MIN).then_some(self.first_window);
-        let Some(mut start) = self.next_window.or(first).or_else(|| self.windows.first_open()) else {
+        let next = self.next_window.or(first).or_else(|| self.windows.first_open());
+        let width = self.windows.width();
+        let settles = next.is_some_and(|start| start.saturating_add(width) <= limit);
+        if !settles && !end_of_input {
+            return Ok(Vec::new());
+        }
+        let mut rows = self.revise(computed_at)?;
+        let Some(mut start) = next else {
             return Ok(rows);
         };
-        let width = self.windows.width();
         while start.saturating_add(width) <= limit {
             rows.extend(self.settle(start, computed_at)?);
             start += width;
