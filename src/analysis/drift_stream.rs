@@ -235,23 +235,12 @@ impl StreamingDrift {
         let Some(from) = revised.first().map(|(start, _)| *start) else {
             return Ok(Vec::new());
         };
-        let width = self.windows.width();
-        let base = |window_start: i64| WindowRowsBase {
-            window_start,
-            window_end: window_start + width,
-            reference: &self.reference_label,
-            computed_at,
-        };
         let mut rows = Vec::new();
         for (start, facts) in &revised {
             let mut values = WindowValues::default();
             add_conversation_values(&mut values, facts);
-            let window = Window {
-                from: chrono::DateTime::from_timestamp_micros(*start),
-                to: chrono::DateTime::from_timestamp_micros(start + width),
-            };
-            let report = drift::compare(&self.profile, &values, &window, &self.conversation_options)?;
-            rows.extend(feature_rows(&report, &base(*start)));
+            let report = drift::compare(&self.profile, &values, &self.window(*start), &self.conversation_options)?;
+            rows.extend(feature_rows(&report, &self.base(*start, computed_at)));
             let [containment, escalation] = conversation_shares(facts);
             let point = self.history.entry(*start).or_insert([f64::NAN; 3]);
             (point[0], point[1]) = (containment, escalation);
@@ -262,10 +251,27 @@ impl StreamingDrift {
         let series = drift::fill_series(&self.history, &self.options);
         let alarms = drift::alarms(&series, &self.options)?;
         for start in self.windows.retained_from(from) {
-            rows.extend(series_rows(&base(start), &series, &alarms));
+            rows.extend(series_rows(&self.base(start, computed_at), &series, &alarms));
         }
         self.rows += rows.len() as u64;
         Ok(rows)
+    }
+
+    /// The window starting at `start`, as reports and rows name it.
+    fn window(&self, start: i64) -> Window {
+        Window {
+            from: chrono::DateTime::from_timestamp_micros(start),
+            to: chrono::DateTime::from_timestamp_micros(start + self.windows.width()),
+        }
+    }
+
+    fn base(&self, window_start: i64, computed_at: i64) -> WindowRowsBase<'_> {
+        WindowRowsBase {
+            window_start,
+            window_end: window_start + self.windows.width(),
+            reference: &self.reference_label,
+            computed_at,
+        }
     }
 
     fn settle(&mut self, start: i64, computed_at: i64) -> anyhow::Result<Vec<DriftMetricRow>> {
@@ -273,30 +279,18 @@ impl StreamingDrift {
         if let Some(point) = point {
             self.history.insert(start, point);
         }
-        let width = self.windows.width();
-        let end = start + width;
         let series = drift::fill_series(&self.history, &self.options);
         let alarms = drift::alarms(&series, &self.options)?;
-        let window = Window {
-            from: chrono::DateTime::from_timestamp_micros(start),
-            to: chrono::DateTime::from_timestamp_micros(end),
-        };
-        let report = drift::compare(&self.profile, &values, &window, &self.options)?;
-        let base = |window_start: i64| WindowRowsBase {
-            window_start,
-            window_end: window_start + width,
-            reference: &self.reference_label,
-            computed_at,
-        };
+        let report = drift::compare(&self.profile, &values, &self.window(start), &self.options)?;
         let mut rows = Vec::new();
         if point.is_some() {
             for gap in std::mem::take(&mut self.gaps) {
-                rows.extend(series_rows(&base(gap), &series, &alarms));
+                rows.extend(series_rows(&self.base(gap, computed_at), &series, &alarms));
             }
         } else if !self.history.is_empty() {
             self.gaps.push(start);
         }
-        rows.extend(window_rows(&report, &base(start), &series, &alarms));
+        rows.extend(window_rows(&report, &self.base(start, computed_at), &series, &alarms));
         self.windows_settled += 1;
         self.rows += rows.len() as u64;
         Ok(rows)

@@ -112,18 +112,7 @@ fn streamed_drift_equals_drift_update_over_the_lake() {
     // Day one, before any profile exists: no streaming drift.
     let first = ingest(&day_one);
     assert!(!first.contains("drift_metrics:"), "{first}");
-    run_ok(&[
-        "drift",
-        "profile",
-        "--lake",
-        path_str(&lake),
-        "--from",
-        "2026-11-02",
-        "--to",
-        "2026-11-03",
-        "--name",
-        "baseline",
-    ]);
+    crate::support::drift_profile(&lake, "2026-11-02", "2026-11-03", "baseline");
 
     // Day two streams its windows against the profile.
     let second = ingest(&day_two);

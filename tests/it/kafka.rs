@@ -232,18 +232,7 @@ fn streamed_drift_of_a_killed_and_restarted_run_equals_drift_update() {
     // The reference profile, frozen from day one of the same traffic replayed from file.
     let reference_lake = traffic.dir.join("reference-lake");
     ingest(&traffic.ndjson, &reference_lake);
-    run_ok(&[
-        "drift",
-        "profile",
-        "--lake",
-        path_str(&reference_lake),
-        "--from",
-        "2026-11-02",
-        "--to",
-        "2026-11-03",
-        "--name",
-        "baseline",
-    ]);
+    crate::support::drift_profile(&reference_lake, "2026-11-02", "2026-11-03", "baseline");
     let lake = traffic.dir.join("streamed-lake");
     std::fs::create_dir_all(lake.join("drift_profiles")).unwrap();
     std::fs::copy(
@@ -261,25 +250,21 @@ fn streamed_drift_of_a_killed_and_restarted_run_equals_drift_update() {
     let args = run_args(&traffic, &config, &lake, "it-drift");
     let third = records.len() / 3 + 1;
     let mut parts = records.chunks(third);
-    for part in parts.by_ref().take(2) {
+    let produce = |part: &[(Option<Vec<u8>>, Vec<u8>)]| {
+        let records = part.iter().cloned();
         produce_lines(
             traffic.cluster.bootstrap_servers(),
             &traffic.topic,
-            part.iter().cloned(),
+            records,
             &BTreeMap::new(),
         )
         .expect("produce");
+    };
+    for part in parts.by_ref().take(2) {
+        produce(part);
         run_then_kill(&args, &lake);
     }
-    for part in parts {
-        produce_lines(
-            traffic.cluster.bootstrap_servers(),
-            &traffic.topic,
-            part.iter().cloned(),
-            &BTreeMap::new(),
-        )
-        .expect("produce");
-    }
+    parts.for_each(produce);
     let before_last = crate::support::query_json(&lake, "SELECT COUNT(DISTINCT window_start) AS n FROM drift_metrics");
     assert!(
         before_last[0]["n"].as_i64().unwrap() > 0,

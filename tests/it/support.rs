@@ -101,3 +101,19 @@ pub fn diff_rows(expected: &[Value], actual: &[Value], key: &[&str], rel: f64) -
     }
     diffs
 }
+
+/// `convolens drift profile`: freezes `from..to` of `lake` as `LAKE/drift_profiles/NAME.json`.
+pub fn drift_profile(lake: &Path, from: &str, to: &str, name: &str) {
+    run_ok(&[
+        "drift",
+        "profile",
+        "--lake",
+        path_str(lake),
+        "--from",
+        from,
+        "--to",
+        to,
+        "--name",
+        name,
+    ]);
+}
