@@ -48,11 +48,16 @@ pub(crate) fn streaming_drift(
     use crate::analysis::drift_stream_start::{StreamPlan, open};
 
     let options = drift_settings::from_settings(drift);
-    let plan = runtime()?.block_on(open(lake, &options, session))?;
-    match plan {
-        StreamPlan::On(drift) => Ok(Some(*drift)),
-        StreamPlan::Off(reason) => {
+    // Drift never stops the data: a lake or profile it cannot read is logged, and the run
+    // lands its events without streaming drift.
+    match runtime()?.block_on(open(lake, &options, session)) {
+        Ok(StreamPlan::On(drift)) => Ok(Some(*drift)),
+        Ok(StreamPlan::Off(reason)) => {
             tracing::info!(%reason, "no streaming drift in this run; `convolens drift update` fills drift_metrics");
+            Ok(None)
+        }
+        Err(error) => {
+            tracing::error!(error = format!("{error:#}"), "no streaming drift in this run");
             Ok(None)
         }
     }

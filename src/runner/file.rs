@@ -210,8 +210,9 @@ pub fn ingest(job: FileIngest, clock: Arc<dyn Clock>) -> anyhow::Result<IngestSu
     }
     let writer_stats = writer_thread.join().map_err(|_| anyhow!("writer thread panicked"))??;
     let drift = drift_thread
-        .map(|t| t.join().map_err(|_| anyhow!("drift thread panicked"))?)
-        .transpose()?;
+        .map(|t| t.join().map_err(|_| anyhow!("drift thread panicked")))
+        .transpose()?
+        .flatten();
     let totals = reader_result?;
     let (routed, conversations) = route_result?;
     if let Some(bar) = progress {
@@ -399,28 +400,61 @@ fn write_loop(
 
 /// Feeds the streaming drift and writes its rows once the input ends (a finite input's
 /// drift is a few rows per window; the events and facts are in the lake already).
+///
+/// A failure stops the drift, not the ingest: it is logged, the thread keeps handing
+/// vectors back, and `drift update` can fill `drift_metrics` later.
 fn drift_loop(
-    mut drift: StreamingDrift,
+    drift: StreamingDrift,
     rx: &Receiver<DriftMessage>,
     recycle: &Sender<Vec<LandedEvent>>,
     lake: &std::path::Path,
     clock: &dyn Clock,
-) -> anyhow::Result<StreamCounts> {
+) -> Option<StreamCounts> {
+    let mut drift = Some(drift);
     let mut rows = Vec::new();
+    let stop = |error: anyhow::Error| {
+        tracing::error!(
+            error = format!("{error:#}"),
+            "streaming drift stopped; `convolens drift update` can fill drift_metrics"
+        );
+    };
     for message in rx {
         match message {
             DriftMessage::Events(mut events) => {
-                for landed in &events {
-                    drift.observe_event(&landed.event);
+                if let Some(drift) = &mut drift {
+                    for landed in &events {
+                        drift.observe_event(&landed.event);
+                    }
                 }
                 events.clear();
                 let _ = recycle.try_send(events);
             }
-            DriftMessage::Facts(facts) => facts.iter().for_each(|f| drift.observe_facts(f)),
-            DriftMessage::Settled => rows.extend(drift.settled_rows(clock.now().micros())?),
+            DriftMessage::Facts(facts) => {
+                if let Some(drift) = &mut drift {
+                    facts.iter().for_each(|f| drift.observe_facts(f));
+                }
+            }
+            DriftMessage::Settled => {
+                if let Some(stream) = &mut drift {
+                    match stream.settled_rows(clock.now().micros()) {
+                        Ok(settled) => rows.extend(settled),
+                        Err(error) => {
+                            stop(error);
+                            drift = None;
+                        }
+                    }
+                }
+            }
         }
     }
-    rows.extend(drift.finish_rows(clock.now().micros())?);
+    let mut drift = drift?;
+    match drift.finish_rows(clock.now().micros()) {
+        Ok(last) => rows.extend(last),
+        Err(error) => {
+            stop(error);
+            return None;
+        }
+    }
     // Revisions replace a window's earlier rows; written once, only the last is kept.
     let mut latest = std::collections::BTreeMap::new();
     for row in rows {
@@ -428,11 +462,14 @@ fn drift_loop(
     }
     let rows: Vec<_> = latest.into_values().collect();
     let now = clock.now();
-    write_rows(
+    if let Err(error) = write_rows(
         lake,
         &rows,
         now,
         format!("drift-{}-{}", now.micros(), std::process::id()),
-    )?;
-    Ok(drift.counts())
+    ) {
+        stop(error);
+        return None;
+    }
+    Some(drift.counts())
 }

@@ -179,7 +179,7 @@ impl Partitions {
             }
         }
         if let Some(drift) = &self.drift {
-            drift.after_commit(&mut live, holds_all)?;
+            drift.after_commit(&mut live, holds_all);
         }
         Ok((offsets, commits))
     }
@@ -402,7 +402,7 @@ pub fn run(job: KafkaRun, clock: Arc<dyn Clock>, stop: Arc<AtomicBool>) -> anyho
     outcome?;
     commits += final_commit?;
     if let (true, Some(drift)) = (drained, &partitions.drift) {
-        drift.finish()?;
+        drift.finish();
     }
     if let Some(producer) = &dead_letter_producer {
         producer.flush(Duration::from_secs(30))?;

@@ -74,15 +74,35 @@ impl KafkaDrift {
 
     /// Right after every live partition committed, with the partitions' lock held.
     /// `holds_all` answers [`KafkaDrift::wants_check`].
-    pub fn after_commit(
-        &self,
-        live: &mut BTreeMap<PartitionId, PartitionPipeline>,
-        holds_all: Option<bool>,
-    ) -> anyhow::Result<()> {
+    ///
+    /// A failure here stops streaming drift, not the pipeline: it is logged, the stream is
+    /// dropped (and re-opened from the lake at the next rebalance or retry), and `drift
+    /// update` fills the windows meanwhile.
+    pub fn after_commit(&self, live: &mut BTreeMap<PartitionId, PartitionPipeline>, holds_all: Option<bool>) {
         let mut state = self.lock();
-        if let Some(holds_all) = holds_all {
-            return self.reopen(&mut state, live, holds_all);
+        let outcome = match holds_all {
+            Some(holds_all) => self.reopen(&mut state, live, holds_all),
+            None => self.absorb_and_settle(&mut state, live),
+        };
+        if let Err(error) = outcome {
+            tracing::error!(
+                error = format!("{error:#}"),
+                "streaming drift stopped; `convolens drift update` can fill drift_metrics"
+            );
+            if let Some(dropped) = state.stream.take() {
+                state.earlier = Some(add(state.earlier, dropped.counts()));
+            }
+            for pipeline in live.values_mut() {
+                pipeline.collect_drift(None);
+            }
         }
+    }
+
+    fn absorb_and_settle(
+        &self,
+        state: &mut State,
+        live: &mut BTreeMap<PartitionId, PartitionPipeline>,
+    ) -> anyhow::Result<()> {
         let Some(stream) = state.stream.as_mut() else {
             return Ok(());
         };
@@ -139,14 +159,18 @@ impl KafkaDrift {
     }
 
     /// End of a finite run, after the final commit: the windows up to the newest event's.
-    pub fn finish(&self) -> anyhow::Result<()> {
+    pub fn finish(&self) {
         let mut state = self.lock();
         let Some(stream) = state.stream.as_mut() else {
-            return Ok(());
+            return;
         };
         let now = self.clock.now();
-        let rows = stream.finish_rows(now.micros())?;
-        self.write(&rows, now)
+        if let Err(error) = stream.finish_rows(now.micros()).and_then(|rows| self.write(&rows, now)) {
+            tracing::error!(
+                error = format!("{error:#}"),
+                "streaming drift could not finish; `convolens drift update` can fill drift_metrics"
+            );
+        }
     }
 
     fn write(&self, rows: &[convolens_sinks::DriftMetricRow], now: convolens_core::Timestamp) -> anyhow::Result<()> {

@@ -175,3 +175,33 @@ fn streamed_drift_equals_drift_update_over_the_lake() {
     ]);
     assert!(String::from_utf8_lossy(&output.stdout).contains("up to date"));
 }
+
+#[test]
+fn a_profile_that_cannot_be_read_stops_the_drift_not_the_ingest() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lake = dir.path().join("lake");
+    std::fs::create_dir_all(lake.join("drift_profiles")).unwrap();
+    std::fs::write(lake.join("drift_profiles/baseline.json"), "{ not a profile").unwrap();
+    let config = dir.path().join("pipelines.yaml");
+    std::fs::write(
+        &config,
+        "version: 1\npipelines:\n  support:\n    source:\n      files: { paths: [unused.ndjson] }\n    \
+         lake: unused\n    drift:\n      reference: { profile: drift_profiles/baseline.json }\n",
+    )
+    .unwrap();
+    let input = crate::support::repo_path("tests/cases/small/input.ndjson");
+    let output = run_ok(&[
+        "ingest",
+        "--input",
+        path_str(&input),
+        "--lake",
+        path_str(&lake),
+        "--config",
+        path_str(&config),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no streaming drift"), "{stderr}");
+    assert!(stderr.contains("baseline.json"), "the log names the profile: {stderr}");
+    let events = query_json(&lake, "SELECT COUNT(*) AS n FROM events");
+    assert!(events[0]["n"].as_i64().unwrap() > 0, "the events landed");
+}
