@@ -169,16 +169,23 @@ impl StreamingDrift {
     /// facts version the sessioniser emitted up to the newest event seen has been observed.
     pub fn settled_rows(&mut self, computed_at: i64) -> anyhow::Result<Vec<DriftMetricRow>> {
         match self.windows.newest_event() {
-            Some(newest) => self.settled_rows_at(newest, computed_at),
+            Some(newest) => self.settled_rows_at(newest, computed_at, usize::MAX),
             None => Ok(Vec::new()),
         }
     }
 
     /// Rows of the windows settled once every source has seen events up to `newest` (µs)
     /// and every facts version emitted by then has been observed (Kafka: the least of the
-    /// partitions' newest event times).
-    pub fn settled_rows_at(&mut self, newest: i64, computed_at: i64) -> anyhow::Result<Vec<DriftMetricRow>> {
-        self.settle_until(newest.saturating_sub(self.settle), computed_at, false)
+    /// partitions' newest event times). At most `max_windows` settle in one call; the rest
+    /// wait for the next (a caller that must not block long, such as a Kafka poll loop
+    /// catching up on days of traffic, spreads the work).
+    pub fn settled_rows_at(
+        &mut self,
+        newest: i64,
+        computed_at: i64,
+        max_windows: usize,
+    ) -> anyhow::Result<Vec<DriftMetricRow>> {
+        self.settle_until(newest.saturating_sub(self.settle), computed_at, false, max_windows)
     }
 
     /// End of a finite input, after every remaining facts version was observed: the rows
@@ -187,18 +194,19 @@ impl StreamingDrift {
         let Some(newest) = self.windows.newest_event().max(self.landed_until) else {
             return Ok(Vec::new());
         };
-        self.settle_until(self.windows.window_of(newest), computed_at, true)
+        self.settle_until(self.windows.window_of(newest), computed_at, true, usize::MAX)
     }
 
-    /// Settles, in order, every window that ends at or before `limit`, after the revisions
-    /// of windows settled earlier.
-    /// Revisions wait for the next window to settle (or the end of input), so that rows
-    /// are written about once per window rather than once per commit.
+    /// Settles, in order, every window (up to `max_windows`) that ends at or before
+    /// `limit`, after the revisions of windows settled earlier. Revisions wait for the next
+    /// window to settle (or the end of input), so that rows are written about once per
+    /// window rather than once per commit.
     fn settle_until(
         &mut self,
         limit: i64,
         computed_at: i64,
         end_of_input: bool,
+        max_windows: usize,
     ) -> anyhow::Result<Vec<DriftMetricRow>> {
         let first = (self.first_window > i64::MIN).then_some(self.first_window);
         let next = self.next_window.or(first).or_else(|| self.windows.first_open());
@@ -211,7 +219,9 @@ impl StreamingDrift {
         let Some(mut start) = next else {
             return Ok(rows);
         };
-        while start.saturating_add(width) <= limit {
+        let mut settled = 0;
+        while start.saturating_add(width) <= limit && settled < max_windows {
+            settled += 1;
             rows.extend(self.settle(start, computed_at)?);
             start += width;
             self.windows.set_floor(start);

@@ -205,6 +205,27 @@ fn a_conversation_that_moves_on_revises_the_window_it_left() {
 }
 
 #[test]
+fn a_call_settles_at_most_the_windows_it_is_allowed() {
+    let mut drift = stream();
+    for hour in 0..5 {
+        drift.observe_event(&prediction(&format!("p{hour}"), hour * HOUR, 0.5));
+    }
+    let windows = |rows: &[DriftMetricRow]| {
+        rows.iter()
+            .map(|r| r.window_start)
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    let first = drift.settled_rows_at(5 * HOUR, 0, 2).unwrap();
+    assert_eq!(windows(&first), [0, HOUR].into());
+    let rest = drift.settled_rows_at(5 * HOUR, 0, 2).unwrap();
+    assert_eq!(
+        windows(&rest),
+        [2 * HOUR, 3 * HOUR].into(),
+        "the next call goes on where it stopped"
+    );
+}
+
+#[test]
 fn the_end_of_input_settles_windows_up_to_the_newest_events_window() {
     let mut drift = stream();
     drift.observe_event(&prediction("p0", 10 * MINUTE, 0.5));

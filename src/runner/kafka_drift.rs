@@ -21,6 +21,11 @@ use crate::analysis::drift_rows::write_rows;
 use crate::analysis::drift_stream::{StreamCounts, StreamingDrift};
 use crate::analysis::drift_stream_start::{StreamPlan, open};
 
+/// Windows settled per commit round at most: a window with text drift takes seconds (its
+/// classifier), and the round runs on the poll thread, which must poll again well within
+/// `max.poll.interval.ms`; a run catching up on days of traffic settles them over rounds.
+const WINDOWS_PER_COMMIT: usize = 4;
+
 /// How often a run whose stream is off (the lake lacks the rolling reference) tries again.
 const RETRY_OFF_EVERY: Duration = Duration::from_secs(600);
 
@@ -117,7 +122,7 @@ impl KafkaDrift {
             return Ok(());
         };
         let now = self.clock.now();
-        let rows = stream.settled_rows_at(newest, now.micros())?;
+        let rows = stream.settled_rows_at(newest, now.micros(), WINDOWS_PER_COMMIT)?;
         self.write(&rows, now)
     }
 
