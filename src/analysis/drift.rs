@@ -113,9 +113,7 @@ impl ReferenceSpec {
             named.display()
         )
     }
-}
 
-impl ReferenceSpec {
     /// How `drift_metrics` rows name the reference: `FROM..TO` or `profile:PATH`.
     pub fn label(&self) -> String {
         match self {
@@ -146,10 +144,35 @@ pub async fn scalar_micros(session: &LakeSession, sql: &str) -> anyhow::Result<O
     let value = batches
         .iter()
         .find(|b| b.num_rows() > 0)
-        .map(|b| crate::analysis::columns::timestamps(b, "t"))
+        .map(|b| columns::timestamps(b, "t"))
         .transpose()?
         .and_then(|v| v.first().copied().flatten());
     Ok(value)
+}
+
+/// The first window (start, µs) that `drift_metrics` can hold for data whose first event
+/// is `first_event`: windows align to the epoch and the data is taken to begin with the
+/// window of its first event; with a `rolling` reference (µs), the first window whose
+/// reference lies within the data.
+pub fn earliest_window(first_event: i64, width: i64, rolling: Option<i64>) -> i64 {
+    let data_start = first_event.div_euclid(width) * width;
+    match rolling {
+        None => data_start,
+        Some(rolling) => (data_start + rolling + width - 1).div_euclid(width) * width,
+    }
+}
+
+/// The starts (µs) of the windows in `span` that `drift_metrics` holds.
+pub async fn written_windows(session: &LakeSession, span: &Window) -> anyhow::Result<std::collections::BTreeSet<i64>> {
+    let sql = format!(
+        "SELECT DISTINCT window_start AS t FROM drift_metrics WHERE {}",
+        span.sql_predicate("window_start", None)
+    );
+    let mut written = std::collections::BTreeSet::new();
+    for batch in session.query(&sql).await? {
+        written.extend(columns::timestamps(&batch, "t")?.into_iter().flatten());
+    }
+    Ok(written)
 }
 
 pub fn profile_path(lake: &Path, name: &str) -> PathBuf {

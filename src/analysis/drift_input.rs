@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BinaryHeap};
 
 use convolens_core::spec::{DRIFT_FEATURES, FeatureKind as SpecKind};
 use convolens_drift::{CategoricalCounts, FeatureKind};
-use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::array::{Array, AsArray, ListArray};
 use datafusion::arrow::datatypes::Float32Type;
 use xxhash_rust::xxh3::xxh3_64;
 
@@ -78,11 +78,16 @@ impl<T> HashSample<T> {
     }
 
     pub(crate) fn would_keep(&self, id: &str) -> bool {
+        self.keeps(xxh3_64(id.as_bytes()), id)
+    }
+
+    /// Whether an item of this hash and id belongs in the sample as it stands.
+    fn keeps(&self, hash: u64, id: &str) -> bool {
         self.kept.len() < self.cap
             || self
                 .kept
                 .peek()
-                .is_some_and(|(hash, kept_id, _)| (xxh3_64(id.as_bytes()), id) < (*hash, kept_id.as_str()))
+                .is_some_and(|(kept_hash, kept_id, _)| (hash, id) < (*kept_hash, kept_id.as_str()))
     }
 
     pub(crate) fn offer(&mut self, id: &str, value: T) {
@@ -98,12 +103,7 @@ impl<T> HashSample<T> {
     /// Keeps, of both samples, what one sample of all their offers would have kept.
     pub(crate) fn merge(&mut self, other: HashSample<T>) {
         for (hash, id, value) in other.kept {
-            let keeps = self.kept.len() < self.cap
-                || self
-                    .kept
-                    .peek()
-                    .is_some_and(|(kept_hash, kept_id, _)| (hash, &id) < (*kept_hash, kept_id));
-            if keeps {
+            if self.keeps(hash, &id) {
                 self.kept.push((hash, id, value));
                 if self.kept.len() > self.cap {
                     self.kept.pop();
@@ -120,6 +120,16 @@ impl<T> HashSample<T> {
             .map(|(_, _, Keep(v))| v)
             .collect()
     }
+}
+
+/// Row `i` of an `embedding` column as a vector (a null element reads as NaN).
+pub(crate) fn embedding_at(lists: &ListArray, i: usize) -> Vec<f32> {
+    lists
+        .value(i)
+        .as_primitive::<Float32Type>()
+        .iter()
+        .map(|v| v.unwrap_or(f32::NAN))
+        .collect()
 }
 
 /// Caps of the text and embedding samples read from a window.
@@ -208,13 +218,7 @@ pub async fn load_window(session: &LakeSession, window: &Window, caps: SampleCap
                 continue;
             };
             if embeddings.would_keep(&id) {
-                let vector = lists.value(i);
-                let vector = vector
-                    .as_primitive::<Float32Type>()
-                    .iter()
-                    .map(|v| v.unwrap_or(f32::NAN))
-                    .collect();
-                embeddings.offer(&id, vector);
+                embeddings.offer(&id, embedding_at(lists, i));
             }
         }
     }

@@ -141,17 +141,18 @@ impl StreamingDrift {
     }
 
     /// Facts of a window settled before this run, read back from the lake: a later version
-    /// of them revises the window's rows (as do all such windows' rows, once, at the next
-    /// settling, since the lake may have moved on since they were written).
+    /// of them revises the window's rows.
     pub fn retain(&mut self, start: i64, key: ConversationKey, features: ConversationFeatures) {
         self.windows.retain(start, key, features);
-        self.windows.revise_all();
     }
 
     /// Values read back from the lake at start-up are in; from now on event time is what
     /// this run routes. `landed_until` is the newest event of any type in the lake (µs).
+    /// The retained windows' rows are computed again at the next settling, once: the lake
+    /// may have moved on since they were written.
     pub fn resumed(&mut self, landed_until: Option<i64>) {
         self.windows.forget_event_time();
+        self.windows.revise_all();
         self.landed_until = landed_until;
     }
 

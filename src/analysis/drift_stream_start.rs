@@ -8,10 +8,10 @@ use std::path::Path;
 use convolens_core::spec::SessionSettings;
 use convolens_core::{Channel, Disposition, HandoffReason};
 use datafusion::arrow::array::{Array, AsArray};
-use datafusion::arrow::datatypes::Float32Type;
 
 use super::columns;
 use super::drift::{self, DriftOptions, ReferenceSpec, SeriesPoints};
+use super::drift_input::embedding_at;
 use super::drift_stream::{ConversationFeatures, LandedValue, StreamStart, StreamingDrift, kb_miss_rate};
 use crate::query::LakeSession;
 use crate::window::Window;
@@ -81,10 +81,7 @@ pub async fn open(lake: &Path, options: &DriftOptions, sessionization: &SessionS
     let newest_window = landed.newest_value.div_euclid(width) * width;
     // As `drift update` starts: the window after the last one written, or the first whose
     // reference lies within the data.
-    let earliest = match profile_path {
-        Some(_) => data_start,
-        None => (data_start + rolling + width - 1).div_euclid(width) * width,
-    };
+    let earliest = drift::earliest_window(landed.first_event, width, profile_path.is_none().then_some(rolling));
     let first_window = landed
         .written_until
         .unwrap_or(earliest)
@@ -124,7 +121,11 @@ pub async fn open(lake: &Path, options: &DriftOptions, sessionization: &SessionS
     // change: their facts are retained too.
     let horizon = i64::try_from(sessionization.dedup_horizon.as_micros()).unwrap_or(i64::MAX);
     let retained_from = first_window.saturating_sub(horizon).saturating_sub(width);
-    let written = written_windows(&session, retained_from, first_window).await?;
+    let written_span = Window {
+        from: at(retained_from),
+        to: at(first_window),
+    };
+    let written = drift::written_windows(&session, &written_span).await?;
     let facts_span = Window {
         from: at(retained_from.max(data_start)),
         to: None,
@@ -188,14 +189,9 @@ async fn resume_events(session: &LakeSession, span: &Window, drift: &mut Streami
             let (Some(at), Some(id)) = (times[i], ids[i].as_deref()) else {
                 continue;
             };
-            let embedding: Option<Vec<f32>> = embeddings.filter(|list| !list.is_null(i)).map(|list| {
-                let vector = list.value(i);
-                vector
-                    .as_primitive::<Float32Type>()
-                    .iter()
-                    .map(|v| v.unwrap_or(f32::NAN))
-                    .collect()
-            });
+            let embedding = embeddings
+                .filter(|list| !list.is_null(i))
+                .map(|list| embedding_at(list, i));
             let value = match types[i].as_deref() {
                 Some("intent_predicted") => LandedValue::Prediction {
                     id,
@@ -217,23 +213,6 @@ async fn resume_events(session: &LakeSession, span: &Window, drift: &mut Streami
         }
     }
     Ok(())
-}
-
-/// The starts of the windows in `[from, to)` that `drift_metrics` holds.
-async fn written_windows(session: &LakeSession, from: i64, to: i64) -> anyhow::Result<std::collections::BTreeSet<i64>> {
-    let span = Window {
-        from: at(from),
-        to: at(to),
-    };
-    let sql = format!(
-        "SELECT DISTINCT window_start AS t FROM drift_metrics WHERE {}",
-        span.sql_predicate("window_start", None)
-    );
-    let mut written = std::collections::BTreeSet::new();
-    for batch in session.query(&sql).await? {
-        written.extend(columns::timestamps(&batch, "t")?.into_iter().flatten());
-    }
-    Ok(written)
 }
 
 /// The latest facts of conversations closed in `span`: of the resumed windows (from
@@ -273,32 +252,14 @@ async fn resume_conversations(
             else {
                 continue;
             };
-            let parse = |value: &Option<String>, what: &str, known: Option<&'static str>| match (value, known) {
-                (Some(_), Some(known)) => Ok(Some(known)),
-                (None, _) => Ok(None),
-                (Some(value), None) => Err(anyhow::anyhow!("conversation_facts has an unknown {what} `{value}`")),
-            };
-            let channel = parse(
-                &channels[i],
-                "channel",
-                channels[i].as_deref().and_then(Channel::parse).map(Channel::as_str),
-            )?;
-            let reason = parse(
+            let channel = known(&channels[i], "channel", Channel::parse, Channel::as_str)?;
+            let reason = known(
                 &reasons[i],
                 "handoff_reason",
-                reasons[i]
-                    .as_deref()
-                    .and_then(HandoffReason::parse)
-                    .map(HandoffReason::as_str),
+                HandoffReason::parse,
+                HandoffReason::as_str,
             )?;
-            let disposition = parse(
-                &dispositions[i],
-                "disposition",
-                dispositions[i]
-                    .as_deref()
-                    .and_then(Disposition::parse)
-                    .map(Disposition::as_str),
-            )?;
+            let disposition = known(&dispositions[i], "disposition", Disposition::parse, Disposition::as_str)?;
             let count = |column: &[Option<f64>]| column[i].map_or(0, |v| v as u32);
             let features = ConversationFeatures {
                 channel,
@@ -320,4 +281,20 @@ async fn resume_conversations(
         }
     }
     Ok(())
+}
+
+/// A value of one of the contract's enums as written in the lake, as its `&'static` name;
+/// anything else in the lake is an error, not a silent null.
+fn known<E>(
+    value: &Option<String>,
+    what: &str,
+    parse: fn(&str) -> Option<E>,
+    name: fn(E) -> &'static str,
+) -> anyhow::Result<Option<&'static str>> {
+    match value.as_deref() {
+        None => Ok(None),
+        Some(text) => parse(text)
+            .map(|e| Some(name(e)))
+            .ok_or_else(|| anyhow::anyhow!("conversation_facts has an unknown {what} `{text}`")),
+    }
 }

@@ -13,6 +13,9 @@ use super::drift_input::{HashSample, SampleCaps, WindowValues, features};
 /// (`tenant_id`, `conversation_id`): the key of the latest facts.
 pub type ConversationKey = (String, String);
 
+/// Conversations by key: the latest facts of those closed in one window.
+pub type WindowFacts = HashMap<ConversationKey, ConversationFeatures>;
+
 /// What drift reads from one event.
 pub enum LandedValue<'a> {
     Prediction {
@@ -87,7 +90,7 @@ pub struct WindowAccumulator {
     out_of_scope: u64,
     confidence_sum: f64,
     confidences: u64,
-    facts: HashMap<ConversationKey, ConversationFeatures>,
+    facts: WindowFacts,
 }
 
 impl WindowAccumulator {
@@ -213,7 +216,7 @@ pub const CONVERSATION_FEATURES: [&str; 7] = [
 ];
 
 /// The conversation-level features of `facts` into `values`.
-pub fn add_conversation_values(values: &mut WindowValues, facts: &HashMap<ConversationKey, ConversationFeatures>) {
+pub fn add_conversation_values(values: &mut WindowValues, facts: &WindowFacts) {
     let categorical: [(&'static str, CategoryOf); 3] = [
         ("channel", |c| c.channel),
         ("handoff_reason", |c| c.handoff_reason),
@@ -236,7 +239,7 @@ pub fn add_conversation_values(values: &mut WindowValues, facts: &HashMap<Conver
 }
 
 /// Containment and escalation rates of `facts` (NaN without conversations).
-pub fn conversation_shares(facts: &HashMap<ConversationKey, ConversationFeatures>) -> [f64; 2] {
+pub fn conversation_shares(facts: &WindowFacts) -> [f64; 2] {
     let share = |f: fn(&ConversationFeatures) -> bool| {
         if facts.is_empty() {
             f64::NAN
@@ -246,9 +249,6 @@ pub fn conversation_shares(facts: &HashMap<ConversationKey, ConversationFeatures
     };
     [share(|c| c.contained), share(|c| c.handed_off)]
 }
-
-/// Conversations by key: the latest facts of those closed in one window.
-pub type WindowFacts = HashMap<ConversationKey, ConversationFeatures>;
 
 /// Open windows by start (µs since the epoch, aligned to the window width), with the
 /// window that holds each conversation's latest facts.

@@ -11,14 +11,11 @@
 //! (detectors run over the whole series so far) become rows. Run one updater per lake: two
 //! at once would both write the same windows.
 
-use std::collections::BTreeSet;
-
 use anyhow::Context;
 use convolens_core::Timestamp;
 use convolens_sinks::DriftMetricRow;
 
 use super::runtime;
-use crate::analysis::columns;
 use crate::analysis::drift::{self, DriftOptions, ReferenceSpec};
 use crate::analysis::drift_input::load_window;
 use crate::analysis::drift_rows::{WindowRowsBase, window_rows, write_rows};
@@ -45,18 +42,6 @@ pub fn update(args: DriftUpdateArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The starts of the windows `drift_metrics` already holds.
-async fn written_windows(session: &LakeSession) -> anyhow::Result<BTreeSet<i64>> {
-    let mut written = BTreeSet::new();
-    for batch in session
-        .query("SELECT DISTINCT window_start AS t FROM drift_metrics")
-        .await?
-    {
-        written.extend(columns::timestamps(&batch, "t")?.into_iter().flatten());
-    }
-    Ok(written)
-}
-
 fn at(micros: i64) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp_micros(micros).unwrap_or_default()
 }
@@ -75,22 +60,14 @@ async fn pending_rows(
     let last_event = drift::scalar_micros(session, "SELECT MAX(occurred_at) AS t FROM events")
         .await?
         .unwrap_or(first_event);
-    let written = written_windows(session).await?;
+    let written = drift::written_windows(session, &Window::ALL).await?;
     let reference_spec = match drift::configured_profile(lake, options)? {
         Some(path) => ReferenceSpec::Profile(path),
         None => ReferenceSpec::Window(Window::ALL),
     };
     let rolling = options.rolling_reference_s as i64 * MICROS;
-    // The first window whose reference lies within the data: windows align to the epoch,
-    // and the data is taken to begin with the window of its first event.
-    let data_start = first_event.div_euclid(width) * width;
-    let earliest_start = match reference_spec {
-        ReferenceSpec::Profile(_) => data_start,
-        ReferenceSpec::Window(_) => {
-            let after_reference = data_start + rolling;
-            (after_reference + width - 1).div_euclid(width) * width
-        }
-    };
+    let rolling_reference = matches!(reference_spec, ReferenceSpec::Window(_)).then_some(rolling);
+    let earliest_start = drift::earliest_window(first_event, width, rolling_reference);
     // Complete: events past the window's end have landed.
     let end_of_complete = last_event.div_euclid(width) * width;
     let missing: Vec<i64> = (0..)

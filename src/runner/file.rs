@@ -332,20 +332,17 @@ fn route_in_order(
                 stage.route(item, &mut routed);
             }
             facts.extend(stage.processor.drain_facts());
-            if routed.events.len() >= WRITE_BATCH_ROWS {
+            let facts_due = facts.len() >= WRITE_BATCH_ROWS / 4;
+            // With facts, the events go first, so that everything routed so far is sent
+            // and the drift windows it settles can be computed.
+            if routed.events.len() >= WRITE_BATCH_ROWS || facts_due {
                 let empty = recycled
                     .try_recv()
                     .unwrap_or_else(|_| Vec::with_capacity(events_capacity));
                 send(WriterMessage::Events(std::mem::replace(&mut routed.events, empty)))?;
             }
-            if facts.len() >= WRITE_BATCH_ROWS / 4 {
+            if facts_due {
                 conversations += facts.iter().filter(|f| f.version == 1).count() as u64;
-                // The events first, so that everything routed so far is sent and the
-                // drift windows it settles can be computed.
-                let empty = recycled
-                    .try_recv()
-                    .unwrap_or_else(|_| Vec::with_capacity(events_capacity));
-                send(WriterMessage::Events(std::mem::replace(&mut routed.events, empty)))?;
                 send(WriterMessage::Facts(std::mem::take(&mut facts)))?;
                 send(WriterMessage::Settled)?;
             }

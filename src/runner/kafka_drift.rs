@@ -94,12 +94,7 @@ impl KafkaDrift {
                 error = format!("{error:#}"),
                 "streaming drift stopped; `convolens drift update` can fill drift_metrics"
             );
-            if let Some(dropped) = state.stream.take() {
-                state.earlier = Some(add(state.earlier, dropped.counts()));
-            }
-            for pipeline in live.values_mut() {
-                pipeline.collect_drift(None);
-            }
+            stop(&mut state, live);
         }
     }
 
@@ -135,12 +130,7 @@ impl KafkaDrift {
     ) -> anyhow::Result<()> {
         state.stale = false;
         state.last_attempt = Some(Instant::now());
-        if let Some(dropped) = state.stream.take() {
-            state.earlier = Some(add(state.earlier, dropped.counts()));
-        }
-        for pipeline in live.values_mut() {
-            pipeline.collect_drift(None);
-        }
+        stop(state, live);
         if !holds_all {
             tracing::info!(
                 "this member does not hold every partition: `convolens drift update` computes drift_metrics"
@@ -186,10 +176,20 @@ impl KafkaDrift {
     /// What the run's streams computed, if any ran.
     pub fn counts(&self) -> Option<StreamCounts> {
         let state = self.lock();
-        match (&state.stream, state.earlier) {
-            (Some(stream), earlier) => Some(earlier.map_or(stream.counts(), |e| add(Some(e), stream.counts()))),
-            (None, earlier) => earlier,
+        match &state.stream {
+            Some(stream) => Some(add(state.earlier, stream.counts())),
+            None => state.earlier,
         }
+    }
+}
+
+/// Ends the stream (its counts kept for the summary) and stops every partition collecting.
+fn stop(state: &mut State, live: &mut BTreeMap<PartitionId, PartitionPipeline>) {
+    if let Some(dropped) = state.stream.take() {
+        state.earlier = Some(add(state.earlier, dropped.counts()));
+    }
+    for pipeline in live.values_mut() {
+        pipeline.collect_drift(None);
     }
 }
 

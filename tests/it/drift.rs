@@ -216,8 +216,7 @@ fn drift_update_fills_drift_metrics_once_per_complete_window() {
         ),
     )
     .expect("config");
-    let lake = path_str(&traffic.lake);
-    run_ok(&["drift", "update", "--lake", lake, "--config", path_str(&config)]);
+    crate::support::drift_update(&traffic.lake, &config);
     let windows = crate::support::query_json(
         &traffic.lake,
         "SELECT window_start, window_end, reference, COUNT(*) AS rows, \
@@ -270,7 +269,7 @@ fn drift_update_fills_drift_metrics_once_per_complete_window() {
         }
     }
     // A second run finds nothing new: no window twice.
-    let output = run_ok(&["drift", "update", "--lake", lake, "--config", path_str(&config)]);
+    let output = crate::support::drift_update(&traffic.lake, &config);
     assert!(String::from_utf8_lossy(&output.stdout).contains("up to date"));
     let again = crate::support::query_json(
         &traffic.lake,

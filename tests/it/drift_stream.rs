@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::support::{diff_rows, path_str, query_json, run_ok};
+use crate::support::{diff_rows, drift_update, path_str, query_json, recomputed_drift, run_ok};
 
 /// Every column of `drift_metrics` but `reference` (it names the lake's own profile path)
 /// and `computed_at`.
@@ -53,19 +53,6 @@ fn split_by_conversation_start(input: &Path, boundary: &str, before: &Path, afte
     }
     std::fs::write(before, first).unwrap();
     std::fs::write(after, second).unwrap();
-}
-
-pub fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 #[test]
@@ -149,30 +136,13 @@ fn streamed_drift_equals_drift_update_over_the_lake() {
     // The same windows computed from the lake, on a copy without the streamed rows: all of
     // them (the stream left none to fill).
     let copy = dir.path().join("copy");
-    copy_dir(&lake, &copy);
-    std::fs::remove_dir_all(copy.join("drift_metrics")).unwrap();
-    run_ok(&[
-        "drift",
-        "update",
-        "--lake",
-        path_str(&copy),
-        "--config",
-        path_str(&config),
-    ]);
-    let from_lake = query_json(&copy, &format!("{ROWS} ORDER BY window_start, feature"));
+    let from_lake = recomputed_drift(&lake, &copy, &config, &format!("{ROWS} ORDER BY window_start, feature"));
     // Series means are summed in another order by SQL: equal to rounding.
     let diffs = diff_rows(&from_lake, &streamed, &["window_start", "feature"], 1e-12);
     assert!(diffs.is_empty(), "streamed vs drift update:\n{}", diffs.join("\n"));
 
     // Nothing left for `drift update` on the streamed lake.
-    let output = run_ok(&[
-        "drift",
-        "update",
-        "--lake",
-        path_str(&lake),
-        "--config",
-        path_str(&config),
-    ]);
+    let output = drift_update(&lake, &config);
     assert!(String::from_utf8_lossy(&output.stdout).contains("up to date"));
 }
 

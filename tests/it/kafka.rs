@@ -37,14 +37,15 @@ fn traffic(seed: u64, conversations: u64, partitions: i32) -> Traffic {
 
 fn traffic_of(config: GeneratorConfig, partitions: i32) -> Traffic {
     let (traffic, records) = unproduced_traffic(config, partitions);
-    produce_lines(
-        traffic.cluster.bootstrap_servers(),
-        &traffic.topic,
-        records,
-        &BTreeMap::new(),
-    )
-    .expect("produce");
+    traffic.produce(records);
     traffic
+}
+
+impl Traffic {
+    /// Produces `records` (keyed) into the traffic's topic.
+    fn produce(&self, records: impl IntoIterator<Item = (Option<Vec<u8>>, Vec<u8>)>) {
+        produce_lines(self.cluster.bootstrap_servers(), &self.topic, records, &BTreeMap::new()).expect("produce");
+    }
 }
 
 /// Keyed records of generated traffic, in order.
@@ -250,16 +251,7 @@ fn streamed_drift_of_a_killed_and_restarted_run_equals_drift_update() {
     let args = run_args(&traffic, &config, &lake, "it-drift");
     let third = records.len() / 3 + 1;
     let mut parts = records.chunks(third);
-    let produce = |part: &[(Option<Vec<u8>>, Vec<u8>)]| {
-        let records = part.iter().cloned();
-        produce_lines(
-            traffic.cluster.bootstrap_servers(),
-            &traffic.topic,
-            records,
-            &BTreeMap::new(),
-        )
-        .expect("produce");
-    };
+    let produce = |part: &[(Option<Vec<u8>>, Vec<u8>)]| traffic.produce(part.iter().cloned());
     for part in parts.by_ref().take(2) {
         produce(part);
         run_then_kill(&args, &lake);
@@ -278,14 +270,7 @@ fn streamed_drift_of_a_killed_and_restarted_run_equals_drift_update() {
         "the last run streamed drift:\n{stderr}"
     );
     // A kill between a commit and its drift rows leaves that window to `drift update`.
-    let update = run_ok(&[
-        "drift",
-        "update",
-        "--lake",
-        path_str(&lake),
-        "--config",
-        path_str(&config),
-    ]);
+    let update = crate::support::drift_update(&lake, &config);
     eprintln!(
         "last run: {stderr}\ndrift update: {}",
         String::from_utf8_lossy(&update.stdout)
@@ -294,18 +279,7 @@ fn streamed_drift_of_a_killed_and_restarted_run_equals_drift_update() {
     let rows = "SELECT window_start, feature, kind, n_ref, n_cur, null_share_cur, psi, js, ks, ks_p, \
                 wasserstein, wasserstein_norm, auc, unseen, value, verdict, alarms FROM drift_metrics";
     let streamed = crate::support::query_json(&lake, rows);
-    let recomputed_lake = traffic.dir.join("recomputed-lake");
-    crate::drift_stream::copy_dir(&lake, &recomputed_lake);
-    std::fs::remove_dir_all(recomputed_lake.join("drift_metrics")).unwrap();
-    run_ok(&[
-        "drift",
-        "update",
-        "--lake",
-        path_str(&recomputed_lake),
-        "--config",
-        path_str(&config),
-    ]);
-    let recomputed = crate::support::query_json(&recomputed_lake, rows);
+    let recomputed = crate::support::recomputed_drift(&lake, &traffic.dir.join("recomputed-lake"), &config, rows);
     assert!(recomputed.len() > 100, "{} rows", recomputed.len());
     let diffs = crate::support::diff_rows(&recomputed, &streamed, &["window_start", "feature"], 1e-12);
     assert!(diffs.is_empty(), "streamed vs recomputed:\n{}", diffs.join("\n"));

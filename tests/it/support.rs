@@ -117,3 +117,37 @@ pub fn drift_profile(lake: &Path, from: &str, to: &str, name: &str) {
         name,
     ]);
 }
+
+/// `convolens drift update` of `lake` with the drift settings of `config`.
+pub fn drift_update(lake: &Path, config: &Path) -> Output {
+    run_ok(&[
+        "drift",
+        "update",
+        "--lake",
+        path_str(lake),
+        "--config",
+        path_str(config),
+    ])
+}
+
+/// `sql` over `copy`: a copy of `lake` whose `drift_metrics` were all recomputed by
+/// `drift update` from the lake's events and facts.
+pub fn recomputed_drift(lake: &Path, copy: &Path, config: &Path, sql: &str) -> Vec<Value> {
+    copy_dir(lake, copy);
+    std::fs::remove_dir_all(copy.join("drift_metrics")).expect("drift_metrics in the copy");
+    drift_update(copy, config);
+    query_json(copy, sql)
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
