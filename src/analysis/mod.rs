@@ -10,4 +10,7 @@ pub mod drift_stream;
 pub mod drift_stream_start;
 pub mod drift_windows;
 pub mod drivers;
+pub mod events_scan;
+pub mod label_table;
+pub mod pair_labels;
 pub mod pairs;

@@ -7,21 +7,24 @@
 //! of seconds and well over a gigabyte. Here the labels go into a hash table keyed by the
 //! 128-bit xxh3 digest of `prediction_event_id` (as de-duplication keys event ids: a
 //! collision among 10⁷ ids has probability below 10⁻²⁴), holding for each only the
-//! latest label's time and interned intent; predictions stream past it and become
-//! 40-byte rows. Tests keep the command's numbers equal to the views' (day by day on
+//! latest label's time and interned intent (`pair_labels`); predictions stream past it
+//! and become 32-byte rows. Both passes read the Parquet files on every core, each core
+//! folding the row groups it decoded (`events_scan`). Tests keep the command's numbers equal to the views' (day by day on
 //! generated traffic, and on relabels and same-instant label ties).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Mutex, PoisonError};
 
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use convolens_sinks::Table;
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Array, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, TimeUnit, TimestampMicrosecondType};
-use futures::StreamExt;
-use hashbrown::HashTable;
 use xxhash_rust::xxh3::xxh3_128;
 
 use super::calibration::ModelKey;
-use crate::query::LakeSession;
+use super::events_scan::{Columns, EventsScan, Interner, ScanError, Text, intern_rows, rows_equal};
+use super::pair_labels::{self, Labels};
 use crate::window::Window;
 
 /// One labelled prediction in 32 bytes (ten million of them fit beside the label table in
@@ -119,328 +122,258 @@ pub enum PairsError {
         wanted: &'static str,
         source: datafusion::arrow::error::ArrowError,
     },
-    #[error("events column `{column}` is {found}, not text")]
-    Type { column: &'static str, found: DataType },
     #[error("more than 65,536 (model, model_version) pairs among the predictions")]
     TooManyModels,
-    #[error("events has no column `{0}`")]
-    Missing(&'static str),
     #[error(transparent)]
-    Query(#[from] crate::query::QueryError),
-    #[error("reading events: {0}")]
-    Read(#[from] datafusion::error::DataFusionError),
+    Scan(#[from] ScanError),
+    #[error("allocating the label table: {0}")]
+    Memory(std::io::Error),
 }
 
-/// A column of `batch` as type `to`; what the scan asked for, so a failure is a bug in
-/// the lake schema, reported rather than unwrapped.
-fn column(
+/// A numeric column of `batch` as type `to`, or `None` when the row group had none
+/// (missing or all null).
+fn numbers(
     batch: &RecordBatch,
     name: &'static str,
     to: &DataType,
     wanted: &'static str,
-) -> Result<datafusion::arrow::array::ArrayRef, PairsError> {
-    let array = batch.column_by_name(name).ok_or(PairsError::Missing(name))?;
-    cast(array, to).map_err(|source| PairsError::Column {
+) -> Result<Option<ArrayRef>, PairsError> {
+    let Some(array) = batch.column_by_name(name) else {
+        return Ok(None);
+    };
+    cast(array, to).map(Some).map_err(|source| PairsError::Column {
         column: name,
         wanted,
         source,
     })
 }
 
-/// A text column as the engine produced it (Utf8 or Utf8View), read in place: casting
-/// ten million ids from one to the other would copy every byte for nothing.
-enum Text<'a> {
-    Utf8(&'a datafusion::arrow::array::StringArray),
-    View(&'a datafusion::arrow::array::StringViewArray),
+/// A timestamp column as UTC microseconds.
+pub(super) fn timestamps(batch: &RecordBatch, name: &'static str) -> Result<Option<ArrayRef>, PairsError> {
+    let utc_micros = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+    numbers(batch, name, &utc_micros, "a timestamp")
 }
 
-impl<'a> Text<'a> {
-    fn of(batch: &'a RecordBatch, name: &'static str) -> Result<Self, PairsError> {
-        let array = batch.column_by_name(name).ok_or(PairsError::Missing(name))?;
-        match array.data_type() {
-            DataType::Utf8View => Ok(Text::View(array.as_string_view())),
-            DataType::Utf8 => Ok(Text::Utf8(array.as_string::<i32>())),
-            other => Err(PairsError::Type {
-                column: name,
-                found: other.clone(),
-            }),
-        }
-    }
-
-    fn value(&self, i: usize) -> &'a str {
-        match self {
-            Text::Utf8(array) => array.value(i),
-            Text::View(array) => array.value(i),
-        }
-    }
-
-    fn get(&self, i: usize) -> Option<&'a str> {
-        let null = match self {
-            Text::Utf8(array) => array.is_null(i),
-            Text::View(array) => array.is_null(i),
-        };
-        (!null).then(|| self.value(i))
-    }
+/// Row `i` of an optional integer column, 0 where null or missing.
+fn integer_at(column: Option<&Int64Array>, i: usize) -> i64 {
+    column.filter(|c| c.is_valid(i)).map_or(0, |c| c.value(i))
 }
 
-fn utc_micros() -> DataType {
-    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
-}
+const PREDICTION_COLUMNS: Columns<'static> = Columns {
+    read: &[
+        "event_id",
+        "event_type",
+        "model",
+        "model_version",
+        "intent",
+        "confidence",
+        "occurred_at",
+        "received_at",
+        "source_file",
+        "source_line",
+        "source_partition",
+        "source_offset",
+    ],
+    dictionary: &["event_type", "model", "model_version", "intent", "source_file"],
+};
 
-/// Strings to dense indices (intents, file names: few distinct values, looked up once
-/// per row, so the hash is xxh3 rather than the slower SipHash of std maps).
+/// Strings shared by the scan's workers; each takes a lock once per batch.
 #[derive(Default)]
-struct Interner {
-    index: HashTable<u32>,
-    values: Vec<String>,
+struct SharedIds {
+    intents: Mutex<Interner>,
+    /// Model names and versions.
+    models: Mutex<Interner>,
+    files: Mutex<Interner>,
+    /// (model id, version id) to key index, handed out in order of appearance.
+    keys: Mutex<HashMap<(u32, Option<u32>), u16>>,
 }
 
-impl Interner {
-    fn intern(&mut self, value: &str) -> u32 {
-        let hash = xxhash_rust::xxh3::xxh3_64(value.as_bytes());
-        let values = &mut self.values;
-        if let Some(&id) = self.index.find(hash, |&id| values[id as usize] == value) {
-            return id;
+impl SharedIds {
+    fn key(&self, model: u32, version: Option<u32>) -> Result<u16, PairsError> {
+        let mut keys = self.keys.lock().unwrap_or_else(PoisonError::into_inner);
+        let next = u16::try_from(keys.len()).map_err(|_| PairsError::TooManyModels)?;
+        Ok(*keys.entry((model, version)).or_insert(next))
+    }
+}
+
+/// One scan worker's share: its spans by key index (rows go straight to the shared vector).
+#[derive(Default)]
+struct Worker {
+    spans: Vec<Option<Span>>,
+    keys: HashMap<(u32, Option<u32>), u16>,
+    batch: Vec<PairRow>,
+    /// Rows of the current batch that are predictions in the window, their ids' digests
+    /// and the labels found for them.
+    candidates: Vec<usize>,
+    digests: Vec<u128>,
+    found: Vec<Option<u32>>,
+}
+
+impl Worker {
+    fn widen(&mut self, key: u16, at: i64) {
+        let key = usize::from(key);
+        if self.spans.len() <= key {
+            self.spans.resize(key + 1, None);
         }
-        let id = values.len() as u32;
-        values.push(value.to_string());
-        self.index.insert_unique(hash, id, |&id| {
-            xxhash_rust::xxh3::xxh3_64(values[id as usize].as_bytes())
+        let span = &mut self.spans[key];
+        *span = Some(match *span {
+            Some(s) => Span {
+                first: s.first.min(at),
+                last: s.last.max(at),
+            },
+            None => Span { first: at, last: at },
         });
-        id
     }
 }
 
-/// The latest label of one prediction.
-struct Label {
-    digest: u128,
-    occurred_at: i64,
-    true_intent: u32,
-}
-
-/// Latest label per prediction id; ties on `occurred_at` are settled by `event_id` in a
-/// second pass over just those ids, so the table need not keep label ids.
-#[derive(Default)]
-struct Labels {
-    entries: Vec<Label>,
-    table: HashTable<u32>,
-    tied: HashSet<u128>,
-}
-
-impl Labels {
-    fn find(&self, digest: u128) -> Option<&Label> {
-        self.table
-            .find(digest as u64, |&i| self.entries[i as usize].digest == digest)
-            .map(|&i| &self.entries[i as usize])
-    }
-
-    fn offer(&mut self, digest: u128, occurred_at: i64, true_intent: u32) {
-        let entries = &mut self.entries;
-        match self
-            .table
-            .find(digest as u64, |&i| entries[i as usize].digest == digest)
-        {
-            Some(&i) => {
-                let label = &mut entries[i as usize];
-                if occurred_at > label.occurred_at {
-                    label.occurred_at = occurred_at;
-                    label.true_intent = true_intent;
-                    self.tied.remove(&digest);
-                } else if occurred_at == label.occurred_at && true_intent != label.true_intent {
-                    self.tied.insert(digest);
-                }
-            }
-            None => {
-                let i = entries.len() as u32;
-                entries.push(Label {
-                    digest,
-                    occurred_at,
-                    true_intent,
-                });
-                self.table
-                    .insert_unique(digest as u64, i, |&j| entries[j as usize].digest as u64);
-            }
-        }
-    }
-}
-
-const LABELS_SQL: &str = "SELECT prediction_event_id, true_intent, occurred_at FROM events \
-     WHERE event_type = 'intent_labeled' AND prediction_event_id IS NOT NULL AND true_intent IS NOT NULL";
-
-async fn count(session: &LakeSession, sql: &str) -> Result<usize, PairsError> {
-    let batches = session.query(sql).await?;
-    let total = batches
-        .first()
-        .map(|b| column(b, "n", &DataType::Int64, "a count"))
-        .transpose()?
-        .map(|a| a.as_primitive::<Int64Type>().value(0))
-        .unwrap_or(0);
-    Ok(usize::try_from(total).unwrap_or(0))
-}
-
-async fn load_labels(session: &LakeSession, intents: &mut Interner) -> Result<Labels, PairsError> {
-    // Sized up front: growing by doubling would hold up to twice the table at the end.
-    let expected = count(
-        session,
-        "SELECT COUNT(*) AS n FROM events WHERE event_type = 'intent_labeled'",
+/// Microsecond bounds of a window, half-open.
+fn micros_bounds(window: &Window) -> (i64, i64) {
+    (
+        window.from.map_or(i64::MIN, |t| t.timestamp_micros()),
+        window.to.map_or(i64::MAX, |t| t.timestamp_micros()),
     )
-    .await?;
-    let mut labels = Labels {
-        entries: Vec::with_capacity(expected),
-        table: HashTable::with_capacity(expected),
-        tied: HashSet::new(),
-    };
-    let mut stream = session.stream(LABELS_SQL).await?;
-    while let Some(batch) = stream.next().await {
-        let batch = batch?;
-        let ids = Text::of(&batch, "prediction_event_id")?;
-        let truths = Text::of(&batch, "true_intent")?;
-        let at = column(&batch, "occurred_at", &utc_micros(), "a timestamp")?;
-        let at = at.as_primitive::<TimestampMicrosecondType>();
-        for i in 0..batch.num_rows() {
-            let truth = intents.intern(truths.value(i));
-            labels.offer(xxh3_128(ids.value(i).as_bytes()), at.value(i), truth);
-        }
-    }
-    if !labels.tied.is_empty() {
-        settle_ties(session, &mut labels, intents).await?;
-    }
-    Ok(labels)
 }
 
-/// Labels of one prediction at the same instant with different intents: the greatest
-/// `event_id` wins (METRICS' "latest", as the view orders it).
-async fn settle_ties(session: &LakeSession, labels: &mut Labels, intents: &mut Interner) -> Result<(), PairsError> {
-    let mut best: HashMap<u128, (i64, String, u32)> = HashMap::new();
-    let sql = LABELS_SQL.replace("SELECT prediction_event_id,", "SELECT event_id, prediction_event_id,");
-    let mut stream = session.stream(&sql).await?;
-    while let Some(batch) = stream.next().await {
-        let batch = batch?;
-        let events = Text::of(&batch, "event_id")?;
-        let ids = Text::of(&batch, "prediction_event_id")?;
-        let truths = Text::of(&batch, "true_intent")?;
-        let at = column(&batch, "occurred_at", &utc_micros(), "a timestamp")?;
-        let at = at.as_primitive::<TimestampMicrosecondType>();
-        for i in 0..batch.num_rows() {
-            let digest = xxh3_128(ids.value(i).as_bytes());
-            if !labels.tied.contains(&digest) {
-                continue;
-            }
-            let candidate = (at.value(i), events.value(i));
-            let better = best.get(&digest).is_none_or(|(t, e, _)| candidate > (*t, e.as_str()));
-            if better {
-                let truth = intents.intern(truths.value(i));
-                best.insert(digest, (candidate.0, candidate.1.to_string(), truth));
-            }
-        }
+/// The pairs of one batch of events, appended to `worker.batch`.
+fn batch_pairs(
+    batch: &RecordBatch,
+    labels: &Labels,
+    ids: &SharedIds,
+    (from, to): (i64, i64),
+    worker: &mut Worker,
+) -> Result<(), PairsError> {
+    let rows = batch.num_rows();
+    let is_prediction = rows_equal(Text::of(batch, "event_type")?.as_ref(), rows, "intent_predicted");
+    let (Some(event_ids), Some(confidence), Some(occurred)) = (
+        Text::of(batch, "event_id")?,
+        numbers(batch, "confidence", &DataType::Float64, "a number")?,
+        timestamps(batch, "occurred_at")?,
+    ) else {
+        return Ok(());
+    };
+    let confidence = confidence.as_primitive::<Float64Type>();
+    let occurred = occurred.as_primitive::<TimestampMicrosecondType>();
+    let received = timestamps(batch, "received_at")?;
+    let received = received.as_ref().map(|r| r.as_primitive::<TimestampMicrosecondType>());
+    let models = intern_rows(Text::of(batch, "model")?.as_ref(), rows, &ids.models);
+    let versions = intern_rows(Text::of(batch, "model_version")?.as_ref(), rows, &ids.models);
+    let intents = intern_rows(Text::of(batch, "intent")?.as_ref(), rows, &ids.intents);
+    let files = intern_rows(Text::of(batch, "source_file")?.as_ref(), rows, &ids.files);
+    let integers = |name| numbers(batch, name, &DataType::Int64, "an integer");
+    let (line, partition, offset) = (
+        integers("source_line")?,
+        integers("source_partition")?,
+        integers("source_offset")?,
+    );
+    let (line, partition, offset) = (
+        line.as_ref().map(|a| a.as_primitive::<Int64Type>()),
+        partition.as_ref().map(|a| a.as_primitive::<Int64Type>()),
+        offset.as_ref().map(|a| a.as_primitive::<Int64Type>()),
+    );
+    worker.candidates.clear();
+    worker.digests.clear();
+    for i in 0..rows {
+        let (true, Some(_), Some(_), Some(id), true) = (
+            is_prediction[i] && confidence.is_valid(i) && occurred.is_valid(i),
+            models[i],
+            intents[i],
+            event_ids.get(i),
+            (from..to).contains(&occurred.value(i)),
+        ) else {
+            continue;
+        };
+        worker.candidates.push(i);
+        worker.digests.push(xxh3_128(id.as_bytes()));
     }
-    for (digest, (_, _, truth)) in best {
-        if let Some(&i) = labels
-            .table
-            .find(digest as u64, |&i| labels.entries[i as usize].digest == digest)
-        {
-            labels.entries[i as usize].true_intent = truth;
-        }
+    labels.find_each(&worker.digests, &mut worker.found);
+    let (candidates, found) = (
+        std::mem::take(&mut worker.candidates),
+        std::mem::take(&mut worker.found),
+    );
+    for (&i, &found) in candidates.iter().zip(&found) {
+        let (Some(true_intent), Some(model), Some(intent)) = (found, models[i], intents[i]) else {
+            continue;
+        };
+        let key = match worker.keys.get(&(model, versions[i])) {
+            Some(&key) => key,
+            None => {
+                let key = ids.key(model, versions[i])?;
+                worker.keys.insert((model, versions[i]), key);
+                key
+            }
+        };
+        worker.widen(key, occurred.value(i));
+        worker.batch.push(PairRow {
+            confidence: confidence.value(i),
+            received_at: received.filter(|r| r.is_valid(i)).map_or(i64::MAX, |r| r.value(i)),
+            // The file's intern id for now; replaced by its rank once all are known.
+            source: pack_source(
+                files[i],
+                integer_at(line, i),
+                integer_at(partition, i) as i32,
+                integer_at(offset, i),
+            ),
+            key,
+            intent,
+            correct: intent == true_intent,
+        });
     }
+    (worker.candidates, worker.found) = (candidates, found);
     Ok(())
 }
 
 /// The labelled predictions whose prediction time is inside `window`, in no particular
 /// order (see [`LabelledPairs::sort_by_arrival`] and [`LabelledPairs::sort_by_confidence`]).
-pub async fn load(session: &LakeSession, window: &Window) -> Result<LabelledPairs, PairsError> {
-    let mut intents = Interner::default();
-    let labels = load_labels(session, &mut intents).await?;
-    let predicate = format!(
-        "event_type = 'intent_predicted' AND confidence IS NOT NULL AND model IS NOT NULL \
-         AND intent IS NOT NULL AND {}",
-        window.sql_predicate("occurred_at", Some("date"))
-    );
-    let sql = format!(
-        "SELECT event_id, model, model_version, intent, confidence, occurred_at, received_at, \
-         source_file, source_line, source_partition, source_offset FROM events WHERE {predicate}"
-    );
+pub fn load(lake: &Path, window: &Window) -> Result<LabelledPairs, PairsError> {
+    let events_dir = Table::Events.dir(lake);
+    let ids = SharedIds::default();
+    let labels = pair_labels::load(&events_dir, &ids.intents)?;
     // At most one pair per labelled prediction: an upper bound that costs no scan.
-    let mut rows = Vec::with_capacity(labels.entries.len());
-    let mut keys: HashMap<(String, Option<String>), u16> = HashMap::new();
-    // By key index in order of appearance, which is the order `keys` hands out indices in.
-    let mut spans: Vec<Span> = Vec::new();
-    let mut files = Interner::default();
-    let mut stream = session.stream(&sql).await?;
-    while let Some(batch) = stream.next().await {
-        let batch = batch?;
-        let (ids, models, versions, predicted, files_col) = (
-            Text::of(&batch, "event_id")?,
-            Text::of(&batch, "model")?,
-            Text::of(&batch, "model_version")?,
-            Text::of(&batch, "intent")?,
-            Text::of(&batch, "source_file")?,
-        );
-        let confidence = column(&batch, "confidence", &DataType::Float64, "a number")?;
-        let occurred = column(&batch, "occurred_at", &utc_micros(), "a timestamp")?;
-        let received = column(&batch, "received_at", &utc_micros(), "a timestamp")?;
-        let line = column(&batch, "source_line", &DataType::Int64, "an integer")?;
-        let partition = column(&batch, "source_partition", &DataType::Int64, "an integer")?;
-        let offset = column(&batch, "source_offset", &DataType::Int64, "an integer")?;
-        let confidence = confidence.as_primitive::<Float64Type>();
-        let (occurred, received) = (
-            occurred.as_primitive::<TimestampMicrosecondType>(),
-            received.as_primitive::<TimestampMicrosecondType>(),
-        );
-        let (line, partition, offset) = (
-            line.as_primitive::<Int64Type>(),
-            partition.as_primitive::<Int64Type>(),
-            offset.as_primitive::<Int64Type>(),
-        );
-        // Batches mostly hold one model version; remember the last key to skip the lookup.
-        let mut last_key: Option<(usize, u16)> = None;
-        for i in 0..batch.num_rows() {
-            let Some(label) = labels.find(xxh3_128(ids.value(i).as_bytes())) else {
-                continue;
+    let rows = Mutex::new(Vec::with_capacity(labels.len()));
+    let bounds = micros_bounds(window);
+    let scan = EventsScan::open(&events_dir, window, PREDICTION_COLUMNS)?;
+    let workers = scan.fold(Worker::default, |worker: &mut Worker, batch| {
+        batch_pairs(batch, &labels, &ids, bounds, worker)?;
+        rows.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend(worker.batch.drain(..));
+        Ok::<_, PairsError>(())
+    })?;
+    drop(labels);
+    let mut rows = rows.into_inner().unwrap_or_else(PoisonError::into_inner);
+    let mut spans: Vec<Option<Span>> = Vec::new();
+    for worker in workers {
+        spans.resize(spans.len().max(worker.spans.len()), None);
+        for (held, span) in spans.iter_mut().zip(worker.spans) {
+            *held = match (*held, span) {
+                (Some(a), Some(b)) => Some(Span {
+                    first: a.first.min(b.first),
+                    last: a.last.max(b.last),
+                }),
+                (a, b) => a.or(b),
             };
-            let version = versions.get(i);
-            let key = match last_key {
-                Some((row, key)) if models.value(row) == models.value(i) && versions.get(row) == version => key,
-                _ => {
-                    let wanted = (models.value(i).to_string(), version.map(str::to_string));
-                    let next = u16::try_from(keys.len()).map_err(|_| PairsError::TooManyModels)?;
-                    *keys.entry(wanted).or_insert(next)
-                }
-            };
-            last_key = Some((i, key));
-            let at = occurred.value(i);
-            match spans.get_mut(usize::from(key)) {
-                Some(span) => {
-                    *span = Span {
-                        first: span.first.min(at),
-                        last: span.last.max(at),
-                    }
-                }
-                None => spans.push(Span { first: at, last: at }),
-            }
-            let intent = intents.intern(predicted.value(i));
-            let file = files_col.get(i).map(|name| files.intern(name));
-            rows.push(PairRow {
-                confidence: confidence.value(i),
-                received_at: if received.is_null(i) {
-                    i64::MAX
-                } else {
-                    received.value(i)
-                },
-                // The file's intern id for now; replaced by its rank below.
-                source: pack_source(file, line.value(i), partition.value(i) as i32, offset.value(i)),
-                key,
-                intent,
-                correct: intent == label.true_intent,
-            });
         }
     }
-    drop(labels);
+    // Every key was handed out for a row, whose worker widened its span.
+    let spans: Vec<Span> = spans.into_iter().flatten().collect();
+    let models = ids.models.into_inner().unwrap_or_else(PoisonError::into_inner).values;
+    let keys = ids
+        .keys
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner)
+        .into_iter()
+        .map(|((model, version), key)| {
+            let text = |id: u32| models[id as usize].clone();
+            ((text(model), version.map(text)), key)
+        })
+        .collect();
     let (keys, spans) = sorted_keys(keys, spans, &mut rows);
-    rank_files(&files.values, &mut rows);
+    let files = ids.files.into_inner().unwrap_or_else(PoisonError::into_inner).values;
+    rank_files(&files, &mut rows);
     Ok(LabelledPairs {
         keys,
         spans,
-        intents: intents.values,
+        intents: ids.intents.into_inner().unwrap_or_else(PoisonError::into_inner).values,
         rows,
     })
 }

@@ -5,11 +5,11 @@ use anyhow::Context;
 use convolens_core::spec::{CalibrationMethod, CalibrationSettings};
 use convolens_evaluators::recalibrate::{CalibrationMap, Method};
 
-use super::{config, runtime, table};
+use super::{config, table};
 use crate::analysis::calibration::{self, CalibrationSummary, FitPlan};
 use crate::analysis::pairs::{self, LabelledPairs};
 use crate::cli::{CalibrateArgs, FitMethod, ReportFormat};
-use crate::query::LakeSession;
+use crate::query::QueryError;
 use crate::reports;
 
 /// Share of each model version's pairs held out when no `--held-out` window is given.
@@ -40,36 +40,35 @@ pub fn calibrate(args: CalibrateArgs) -> anyhow::Result<()> {
     if !(target_accuracy > 0.0 && target_accuracy <= 1.0) {
         anyhow::bail!("--target-accuracy must be in (0, 1], got {target_accuracy}");
     }
-    let (summary, maps) = runtime()?.block_on(async {
-        let session = LakeSession::open(&args.lake).await?;
-        let mut pairs = pairs::load(&session, &args.window).await?;
-        pairs.sort_by_confidence();
-        let summary = calibration::summarise(&pairs, &args.window, bins)?;
-        let maps = if args.fit {
-            pairs.sort_by_arrival();
-            let held_out = match &args.held_out {
-                Some(window) => {
-                    let mut held_out = pairs::load(&session, window).await?;
-                    held_out.sort_by_arrival();
-                    held_out
-                }
-                None => LabelledPairs::default(),
-            };
-            let plan = FitPlan {
-                method,
-                train: args.window,
-                held_out: args.held_out,
-                held_out_share: DEFAULT_HELD_OUT_SHARE,
-                bins,
-                target_accuracy,
-                min_intent_support,
-            };
-            Some(calibration::fit_maps(&plan, &pairs, &held_out))
-        } else {
-            None
+    if !args.lake.is_dir() {
+        return Err(QueryError::NoLake(args.lake.display().to_string()).into());
+    }
+    let mut pairs = pairs::load(&args.lake, &args.window)?;
+    pairs.sort_by_confidence();
+    let summary = calibration::summarise(&pairs, &args.window, bins)?;
+    let maps = if args.fit {
+        pairs.sort_by_arrival();
+        let held_out = match &args.held_out {
+            Some(window) => {
+                let mut held_out = pairs::load(&args.lake, window)?;
+                held_out.sort_by_arrival();
+                held_out
+            }
+            None => LabelledPairs::default(),
         };
-        anyhow::Ok((summary, maps))
-    })?;
+        let plan = FitPlan {
+            method,
+            train: args.window,
+            held_out: args.held_out,
+            held_out_share: DEFAULT_HELD_OUT_SHARE,
+            bins,
+            target_accuracy,
+            min_intent_support,
+        };
+        Some(calibration::fit_maps(&plan, &pairs, &held_out))
+    } else {
+        None
+    };
 
     if let Some(maps) = &maps {
         let text = serde_json::to_string_pretty(maps)?;

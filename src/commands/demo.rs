@@ -159,7 +159,7 @@ fn write_reports(lake: &Path, pipeline: &Pipeline, windows: &DemoWindows) -> any
     let calibration_settings = &pipeline.calibration;
     let (summary, maps, drivers, multivariate, full) = runtime()?.block_on(async {
         let session = LakeSession::open(lake).await?;
-        let mut pairs = pairs::load(&session, &windows.all).await?;
+        let mut pairs = pairs::load(lake, &windows.all)?;
         pairs.sort_by_confidence();
         let summary = calibration::summarise(&pairs, &windows.all, calibration_settings.bins)?;
         pairs.sort_by_arrival();

@@ -14,7 +14,6 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::error::DataFusionError;
-use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::context::SQLOptions;
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 
@@ -81,12 +80,6 @@ impl LakeSession {
     /// Runs one read-only statement. DDL, DML (INSERT, COPY, …) and SET are refused.
     pub async fn query(&self, sql: &str) -> Result<Vec<RecordBatch>, QueryError> {
         self.frame(sql).await?.collect().await.map_err(QueryError::Sql)
-    }
-
-    /// As [`LakeSession::query`], but batch by batch, for readers that keep less than
-    /// the whole result.
-    pub async fn stream(&self, sql: &str) -> Result<SendableRecordBatchStream, QueryError> {
-        self.frame(sql).await?.execute_stream().await.map_err(QueryError::Sql)
     }
 
     async fn frame(&self, sql: &str) -> Result<DataFrame, QueryError> {
