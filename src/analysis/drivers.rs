@@ -5,66 +5,16 @@
 use convolens_evaluators::drivers::{Correlation, Ols, correlate, ols_standardized};
 use serde::Serialize;
 
-use super::columns;
-use crate::query::{DRIVERS, LATEST_CSAT, LakeSession, VERSION_RANK, csat_5};
-use crate::window::Window;
+use crate::query::DRIVERS;
 
-/// The answered conversations of a window: one row per conversation.
+/// The answered conversations of a window: one row per conversation (read by
+/// [`super::driver_rows::load`]).
 #[derive(Debug, Default)]
 pub struct DriverRows {
     pub first_intent: Vec<Option<String>>,
     /// Per driver of [`DRIVERS`], in that order; NaN where the fact is null.
     pub drivers: Vec<Vec<f64>>,
     pub csat_5: Vec<f64>,
-}
-
-/// The answered conversations of a window, as `conversation_facts` has them (latest
-/// version, latest CSAT), without what drivers do not need: the view ranks the versions of
-/// every conversation and computes recontact for each, while only answered ones matter here,
-/// so versions are ranked after the join with the (far fewer) CSAT answers.
-pub async fn load_rows(session: &LakeSession, window: &Window) -> anyhow::Result<DriverRows> {
-    let columns_sql: Vec<String> = DRIVERS
-        .iter()
-        .map(|(name, expr)| format!("CAST({expr} AS DOUBLE) AS {name}"))
-        .collect();
-    let sql = format!(
-        r#"
-WITH csat AS ({LATEST_CSAT}
-),
-answered AS (
-    SELECT c.*, s.score, s.scale
-    FROM conversations c
-    JOIN csat s ON s.tenant_id = c.tenant_id AND s.conversation_id = c.conversation_id
-),
-ranked AS (SELECT *, {VERSION_RANK} AS version_rank FROM answered)
-SELECT first_intent, {csat_5} AS csat_5, {drivers}
-FROM ranked
-WHERE version_rank = 1 AND {window}
-ORDER BY tenant_id, conversation_id"#,
-        csat_5 = csat_5(""),
-        drivers = columns_sql.join(", "),
-        window = window.sql_predicate("closed_at", None)
-    );
-    let mut rows = DriverRows {
-        drivers: vec![Vec::new(); DRIVERS.len()],
-        ..DriverRows::default()
-    };
-    for batch in session.query(&sql).await? {
-        rows.first_intent.extend(columns::strings(&batch, "first_intent")?);
-        rows.csat_5.extend(
-            columns::floats(&batch, "csat_5")?
-                .into_iter()
-                .map(|v| v.unwrap_or(f64::NAN)),
-        );
-        for (index, (name, _)) in DRIVERS.iter().enumerate() {
-            rows.drivers[index].extend(
-                columns::floats(&batch, name)?
-                    .into_iter()
-                    .map(|v| v.unwrap_or(f64::NAN)),
-            );
-        }
-    }
-    Ok(rows)
 }
 
 /// One object of `convolens csat-drivers --format json` (INTERFACE.md), plus

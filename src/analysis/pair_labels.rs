@@ -14,9 +14,9 @@ use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::TimestampMicrosecondType;
 use xxhash_rust::xxh3::xxh3_128;
 
-use super::events_scan::{Columns, EventsScan, Interner, Text, intern_rows, rows_equal};
 use super::label_table::{Label, LabelTable};
-use super::pairs::{PairsError, timestamps};
+use super::lake_scan::{Columns, Interner, LakeScan, Text, intern_rows, rows_equal, timestamps};
+use super::pairs::PairsError;
 use crate::window::Window;
 
 /// The true intent of the latest label of every labelled prediction, by digest of its id.
@@ -110,7 +110,7 @@ fn batch_labels(
 
 /// Reads every label of the lake (labels count whenever they arrive, so no window).
 pub fn load(events_dir: &std::path::Path, intents: &Mutex<Interner>) -> Result<Labels, PairsError> {
-    let scan = EventsScan::open(events_dir, &Window::ALL, LABEL_COLUMNS)?;
+    let scan = LakeScan::open(events_dir, &Window::ALL, LABEL_COLUMNS)?;
     let shard_count = shard_count();
     let collected = scan.fold(
         || vec![Chunks::new(); shard_count],
@@ -188,7 +188,7 @@ fn settle_ties(
         dictionary: &["event_type", "true_intent"],
     };
     type Best = HashMap<u128, (i64, String, u32)>;
-    let scan = EventsScan::open(events_dir, &Window::ALL, COLUMNS)?;
+    let scan = LakeScan::open(events_dir, &Window::ALL, COLUMNS)?;
     let found = scan.fold(Best::new, |best: &mut Best, batch| {
         let Some(event_ids) = Text::of(batch, "event_id")? else {
             return Ok(());

@@ -9,7 +9,7 @@
 //! collision among 10⁷ ids has probability below 10⁻²⁴), holding for each only the
 //! latest label's time and interned intent (`pair_labels`); predictions stream past it
 //! and become 32-byte rows. Both passes read the Parquet files on every core, each core
-//! folding the row groups it decoded (`events_scan`). Tests keep the command's numbers equal to the views' (day by day on
+//! folding the row groups it decoded (`lake_scan`). Tests keep the command's numbers equal to the views' (day by day on
 //! generated traffic, and on relabels and same-instant label ties).
 
 use std::collections::HashMap;
@@ -17,13 +17,12 @@ use std::path::Path;
 use std::sync::{Mutex, PoisonError};
 
 use convolens_sinks::Table;
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Array, RecordBatch};
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, TimeUnit, TimestampMicrosecondType};
+use datafusion::arrow::array::{Array, AsArray, Int64Array, RecordBatch};
+use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, TimestampMicrosecondType};
 use xxhash_rust::xxh3::xxh3_128;
 
 use super::calibration::ModelKey;
-use super::events_scan::{Columns, EventsScan, Interner, ScanError, Text, intern_rows, rows_equal};
+use super::lake_scan::{Columns, Interner, LakeScan, ScanError, Text, intern_rows, numbers, rows_equal, timestamps};
 use super::pair_labels::{self, Labels};
 use crate::window::Window;
 
@@ -116,42 +115,12 @@ fn pack_source(file_rank: Option<u32>, line: i64, partition: i32, offset: i64) -
 
 #[derive(Debug, thiserror::Error)]
 pub enum PairsError {
-    #[error("events column `{column}` cannot be read as {wanted}: {source}")]
-    Column {
-        column: &'static str,
-        wanted: &'static str,
-        source: datafusion::arrow::error::ArrowError,
-    },
     #[error("more than 65,536 (model, model_version) pairs among the predictions")]
     TooManyModels,
     #[error(transparent)]
     Scan(#[from] ScanError),
     #[error("allocating the label table: {0}")]
     Memory(std::io::Error),
-}
-
-/// A numeric column of `batch` as type `to`, or `None` when the row group had none
-/// (missing or all null).
-fn numbers(
-    batch: &RecordBatch,
-    name: &'static str,
-    to: &DataType,
-    wanted: &'static str,
-) -> Result<Option<ArrayRef>, PairsError> {
-    let Some(array) = batch.column_by_name(name) else {
-        return Ok(None);
-    };
-    cast(array, to).map(Some).map_err(|source| PairsError::Column {
-        column: name,
-        wanted,
-        source,
-    })
-}
-
-/// A timestamp column as UTC microseconds.
-pub(super) fn timestamps(batch: &RecordBatch, name: &'static str) -> Result<Option<ArrayRef>, PairsError> {
-    let utc_micros = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
-    numbers(batch, name, &utc_micros, "a timestamp")
 }
 
 /// Row `i` of an optional integer column, 0 where null or missing.
@@ -331,7 +300,7 @@ pub fn load(lake: &Path, window: &Window) -> Result<LabelledPairs, PairsError> {
     // At most one pair per labelled prediction: an upper bound that costs no scan.
     let rows = Mutex::new(Vec::with_capacity(labels.len()));
     let bounds = micros_bounds(window);
-    let scan = EventsScan::open(&events_dir, window, PREDICTION_COLUMNS)?;
+    let scan = LakeScan::open(&events_dir, window, PREDICTION_COLUMNS)?;
     let workers = scan.fold(Worker::default, |worker: &mut Worker, batch| {
         batch_pairs(batch, &labels, &ids, bounds, worker)?;
         rows.lock()

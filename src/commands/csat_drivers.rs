@@ -2,17 +2,18 @@
 
 use anyhow::Context;
 
-use super::{runtime, table};
+use super::table;
+use crate::analysis::driver_rows;
 use crate::analysis::drivers::{self, DriverCorrelation};
 use crate::cli::{CsatDriversArgs, ReportFormat};
-use crate::query::LakeSession;
+use crate::query::QueryError;
 use crate::reports;
 
 pub fn csat_drivers(args: CsatDriversArgs) -> anyhow::Result<()> {
-    let rows = runtime()?.block_on(async {
-        let session = LakeSession::open(&args.lake).await?;
-        drivers::load_rows(&session, &args.window).await
-    })?;
+    if !args.lake.is_dir() {
+        return Err(QueryError::NoLake(args.lake.display().to_string()).into());
+    }
+    let rows = driver_rows::load(&args.lake, &args.window)?;
     // The report always shows all answered conversations; the printout per intent on request.
     let overall = drivers::correlations(&rows);
     let by_intent = args.by_intent.then(|| drivers::correlations_by_intent(&rows));

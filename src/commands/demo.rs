@@ -22,6 +22,7 @@ use convolens_ingest::kafka::{EmbeddedCluster, KafkaSettings, produce_lines};
 use super::drift::{full_report, write_atomically};
 use super::{config, drift_settings, run, runtime};
 use crate::analysis::calibration::{self, FitPlan};
+use crate::analysis::driver_rows;
 use crate::analysis::drivers;
 use crate::analysis::pairs::{self, LabelledPairs};
 use crate::cli::DemoArgs;
@@ -176,7 +177,7 @@ fn write_reports(lake: &Path, pipeline: &Pipeline, windows: &DemoWindows) -> any
             min_intent_support: calibration_settings.min_intent_support,
         };
         let maps = calibration::fit_maps(&plan, &pairs, &LabelledPairs::default());
-        let rows = drivers::load_rows(&session, &windows.all).await?;
+        let rows = driver_rows::load(lake, &windows.all)?;
         let correlations = drivers::correlations(&rows);
         let multivariate = drivers::multivariate(&rows)?;
         let reference = windows.reference.to_string();

@@ -18,7 +18,7 @@ use datafusion::execution::context::SQLOptions;
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 
 pub use output::{OutputFormat, write_batches};
-pub use views::{DRIVERS, LATEST_CSAT, VERSION_RANK, csat_5};
+pub use views::DRIVERS;
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {

@@ -427,3 +427,102 @@ fn latest_label_wins_and_ties_break_by_event_id() {
     let brier = (0.01 + 0.16 + 0.09) / 3.0;
     assert!(values_match(&Value::from(brier), &overall["brier"], REL), "{got}");
 }
+
+/// `csat-drivers` takes each conversation's latest CSAT answer (ties at one instant go to
+/// the greatest `event_id`), keys conversations by tenant too, and correlates what it took.
+#[test]
+fn latest_csat_wins_and_ties_break_by_event_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("csat.ndjson");
+    let event = |id: &str, tenant: &str, conversation: &str, kind: &str, at: &str, extra: &str| {
+        format!(
+            r#"{{"event_id":"{id}","event_type":"{kind}","conversation_id":"{conversation}","tenant_id":"{tenant}","occurred_at":"2026-11-02T{at}:00Z"{extra}}}"#
+        )
+    };
+    // (tenant, conversation, customer messages, answers as (event id, minute, score)).
+    type Answers = &'static [(&'static str, u32, u32)];
+    let conversations: [(&str, &str, u32, Answers); 6] = [
+        ("acme", "c1", 1, &[("a1", 0, 2), ("a2", 30, 5)]),
+        ("acme", "c2", 2, &[("e9", 10, 1), ("e3", 10, 4)]),
+        ("acme", "c3", 3, &[("e4", 10, 5), ("e8", 10, 2)]),
+        ("acme", "c4", 4, &[("b1", 10, 3)]),
+        ("beta", "c1", 5, &[("b2", 10, 4)]),
+        ("acme", "c5", 6, &[]),
+    ];
+    let mut lines = Vec::new();
+    for (tenant, conversation, messages, answers) in conversations {
+        let id = |what: &str| format!("{tenant}-{conversation}-{what}");
+        lines.push(event(
+            &id("s"),
+            tenant,
+            conversation,
+            "conversation_started",
+            "10:00",
+            r#","channel":"chat""#,
+        ));
+        for m in 0..messages {
+            let extra = r#","actor":"customer","text":"hello""#;
+            lines.push(event(
+                &id(&format!("m{m}")),
+                tenant,
+                conversation,
+                "message",
+                &format!("10:{:02}", m + 1),
+                extra,
+            ));
+        }
+        let ended = r#","disposition":"resolved","ended_by":"customer""#;
+        lines.push(event(
+            &id("e"),
+            tenant,
+            conversation,
+            "conversation_ended",
+            "10:20",
+            ended,
+        ));
+        for (answer, minute, score) in answers {
+            let extra = format!(r#","score":{score}"#);
+            lines.push(event(
+                answer,
+                tenant,
+                conversation,
+                "csat_submitted",
+                &format!("12:{minute:02}"),
+                &extra,
+            ));
+        }
+    }
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
+    let lake = dir.path().join("lake");
+    ingest(&input, &lake);
+
+    // Winners: acme/c1 5 (later), c2 1 ("e9" > "e3"), c3 2 ("e8" > "e4"), c4 3, beta/c1 4.
+    let (x, y) = ([1.0, 2.0, 3.0, 4.0, 5.0], [5.0, 1.0, 2.0, 3.0, 4.0]);
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let (mx, my) = (mean(&x), mean(&y));
+    let sxy: f64 = x.iter().zip(&y).map(|(a, b)| (a - mx) * (b - my)).sum();
+    let sxx: f64 = x.iter().map(|a| (a - mx).powi(2)).sum();
+    let syy: f64 = y.iter().map(|b| (b - my).powi(2)).sum();
+    let r = sxy / (sxx * syy).sqrt();
+
+    let got = json_of(&["csat-drivers", "--lake", path_str(&lake), "--format", "json"]);
+    let row = got
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|r| r["driver"] == "customer_messages")
+        .unwrap_or_else(|| panic!("no customer_messages row: {got}"));
+    assert_eq!(row["n"], 5, "{row}");
+    assert!(
+        values_match(&Value::from(r), &row["r"], 1e-12),
+        "r {} expected {r}",
+        row["r"]
+    );
+    let view = query_json(
+        &lake,
+        "SELECT conversation_id, tenant_id, csat_5 FROM conversation_facts WHERE csat_5 IS NOT NULL \
+         ORDER BY tenant_id, conversation_id",
+    );
+    let view: Vec<f64> = view.iter().map(|v| v["csat_5"].as_f64().unwrap()).collect();
+    assert_eq!(view, [5.0, 1.0, 2.0, 3.0, 4.0], "the view agrees on the winners");
+}

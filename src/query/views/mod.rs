@@ -7,7 +7,6 @@ mod kpi;
 
 pub use drift::DRIFT_METRICS_REVISIONS;
 pub use drivers::DRIVERS;
-pub use kpi::{LATEST_CSAT, VERSION_RANK, csat_5};
 
 /// The UTC day of a conversation's close: conversation-level results are dated by it.
 const CLOSED_DAY: &str = "CAST(date_trunc('day', closed_at) AS DATE)";

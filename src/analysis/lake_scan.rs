@@ -1,5 +1,6 @@
-//! The lake's `events` files read on every core at once, for commands that fold tens of
-//! millions of rows into their own state (`calibrate`'s labelled pairs).
+//! A lake table's files read on every core at once, for commands that fold tens of
+//! millions of rows into their own state (`calibrate`'s labelled pairs, `csat-drivers`'
+//! answered conversations).
 //!
 //! A DataFusion stream decodes on its worker threads but hands every batch to the one
 //! thread that consumes it, and at ten million predictions that consumer (hashing ids,
@@ -16,8 +17,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::NaiveDate;
-use datafusion::arrow::array::{Array, AsArray, Int32Array, RecordBatch, StringArray};
-use datafusion::arrow::datatypes::{DataType, Field, Int32Type, Schema};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int32Array, RecordBatch, StringArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Field, Int32Type, Schema, TimeUnit};
 use datafusion::parquet::arrow::ProjectionMask;
 use datafusion::parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
@@ -36,6 +38,12 @@ pub enum ScanError {
     Parquet { path: PathBuf, source: ParquetError },
     #[error("events column `{column}` is {found}, not text")]
     NotText { column: String, found: DataType },
+    #[error("column `{column}` cannot be read as {wanted}: {source}")]
+    Cast {
+        column: &'static str,
+        wanted: &'static str,
+        source: datafusion::arrow::error::ArrowError,
+    },
     #[error("a scan worker panicked")]
     Worker,
 }
@@ -52,9 +60,9 @@ struct ScanFile {
     metadata: ArrowReaderMetadata,
 }
 
-/// The `events` files of a window's days, opened (footers read) and ready to be read by
-/// row group.
-pub struct EventsScan {
+/// The files of a lake table's `date=` partitions that a window's days can be in, opened
+/// (footers read) and ready to be read by row group.
+pub struct LakeScan {
     files: Vec<ScanFile>,
     columns: Vec<String>,
     /// (file index, row group index), in file order.
@@ -62,15 +70,15 @@ pub struct EventsScan {
     batch_size: usize,
 }
 
-/// The `date=YYYY-MM-DD` directories under `events_dir` whose day can hold events of
+/// The `date=YYYY-MM-DD` directories under `table_dir` whose day can hold rows of
 /// `window` (the same days the SQL views' partition predicate keeps), in date order.
-fn day_dirs(events_dir: &Path, window: &Window) -> Result<Vec<PathBuf>, ScanError> {
+fn day_dirs(table_dir: &Path, window: &Window) -> Result<Vec<PathBuf>, ScanError> {
     let list_error = |source| ScanError::List {
-        path: events_dir.to_path_buf(),
+        path: table_dir.to_path_buf(),
         source,
     };
     let mut days = Vec::new();
-    let entries = match std::fs::read_dir(events_dir) {
+    let entries = match std::fs::read_dir(table_dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(list_error(e)),
@@ -141,11 +149,11 @@ fn with_dictionaries(schema: &Schema, dictionary: &[&str]) -> Schema {
     Schema::new_with_metadata(fields, schema.metadata().clone())
 }
 
-impl EventsScan {
-    pub fn open(events_dir: &Path, window: &Window, columns: Columns<'_>) -> Result<Self, ScanError> {
+impl LakeScan {
+    pub fn open(table_dir: &Path, window: &Window, columns: Columns<'_>) -> Result<Self, ScanError> {
         let mut files = Vec::new();
         let mut units = Vec::new();
-        for day in day_dirs(events_dir, window)? {
+        for day in day_dirs(table_dir, window)? {
             for path in parquet_files(&day)? {
                 let file = File::open(&path).map_err(|source| ScanError::Open {
                     path: path.clone(),
@@ -165,7 +173,7 @@ impl EventsScan {
                 files.push(ScanFile { path, metadata });
             }
         }
-        Ok(EventsScan {
+        Ok(LakeScan {
             files,
             columns: columns.read.iter().map(|c| c.to_string()).collect(),
             units,
@@ -247,6 +255,30 @@ impl EventsScan {
             })
         }))
     }
+}
+
+/// A numeric column of `batch` as type `to`, or `None` when the row group had none
+/// (missing or all null).
+pub fn numbers(
+    batch: &RecordBatch,
+    name: &'static str,
+    to: &DataType,
+    wanted: &'static str,
+) -> Result<Option<ArrayRef>, ScanError> {
+    let Some(array) = batch.column_by_name(name) else {
+        return Ok(None);
+    };
+    cast(array, to).map(Some).map_err(|source| ScanError::Cast {
+        column: name,
+        wanted,
+        source,
+    })
+}
+
+/// A timestamp column as UTC microseconds.
+pub fn timestamps(batch: &RecordBatch, name: &'static str) -> Result<Option<ArrayRef>, ScanError> {
+    let utc_micros = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+    numbers(batch, name, &utc_micros, "a timestamp")
 }
 
 /// A text column read as a dictionary: per-row keys into a small array of values.
@@ -351,6 +383,44 @@ pub fn intern_rows(text: Option<&Text<'_>>, rows: usize, interner: &std::sync::M
     }
 }
 
+/// A hasher for keys that are already uniform digests (xxh3-128 of ids): their low 64
+/// bits are the hash, instead of SipHashing them again for every probe.
+#[derive(Default, Clone, Copy)]
+pub struct DigestHasher(u64);
+
+impl std::hash::Hasher for DigestHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only u128 keys are meant; anything else still hashes, just less well.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u128(&mut self, digest: u128) {
+        self.0 = digest as u64;
+    }
+}
+
+/// A map keyed by a 128-bit digest.
+pub type DigestMap<V> = std::collections::HashMap<u128, V, std::hash::BuildHasherDefault<DigestHasher>>;
+
+/// Each row's value of `text` hashed with xxh3-64 (0 for nulls), once per distinct value
+/// of a dictionary column: a seed that makes a second column's hash a hash of the pair.
+pub fn row_seeds(text: &Text<'_>, rows: usize) -> Vec<u64> {
+    let hash = |v: Option<&str>| v.map_or(0, |s| xxhash_rust::xxh3::xxh3_64(s.as_bytes()));
+    match text {
+        Text::Dictionary(d) => {
+            let seeds = d.map_values(hash);
+            (0..rows).map(|i| d.key(i).map_or(0, |k| seeds[k])).collect()
+        }
+        plain => (0..rows).map(|i| hash(plain.get(i))).collect(),
+    }
+}
+
 /// Whether each row's value of `text` is `wanted` (false for nulls and a missing column).
 pub fn rows_equal(text: Option<&Text<'_>>, rows: usize, wanted: &str) -> Vec<bool> {
     match text {
@@ -366,7 +436,7 @@ pub fn rows_equal(text: Option<&Text<'_>>, rows: usize, wanted: &str) -> Vec<boo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use datafusion::arrow::array::{ArrayRef, Int64Array};
+    use datafusion::arrow::array::Int64Array;
     use datafusion::parquet::arrow::ArrowWriter;
     use datafusion::parquet::file::properties::WriterProperties;
 
@@ -405,7 +475,7 @@ mod tests {
             dictionary: &["event_type"],
         };
         let window: Window = "2026-11-01..2026-11-02".parse().unwrap();
-        let scan = EventsScan::open(lake.path(), &window, columns).unwrap();
+        let scan = LakeScan::open(lake.path(), &window, columns).unwrap();
         // Per row: (is type "a", offset), and whether the offset column was read at all.
         let states = scan
             .fold(Vec::new, |seen: &mut Vec<(bool, Option<i64>, bool)>, batch| {
@@ -441,7 +511,7 @@ mod tests {
         assert_eq!(rows, expected);
 
         let later: Window = "2026-11-02T06:00:00Z..".parse().unwrap();
-        let scan = EventsScan::open(lake.path(), &later, columns).unwrap();
+        let scan = LakeScan::open(lake.path(), &later, columns).unwrap();
         let counts = scan
             .fold(
                 || 0usize,
