@@ -80,9 +80,23 @@ impl Window {
         terms.join(" AND ")
     }
 
+    /// The window in UTC microseconds, half-open as [`Window::sql_predicate`]'s time terms
+    /// select (an open end is the end of the representable range), for loops over
+    /// millions of rows that should not convert the bounds per row.
+    pub fn micros(&self) -> std::ops::Range<i64> {
+        self.from.map_or(i64::MIN, |t| t.timestamp_micros())..self.to.map_or(i64::MAX, |t| t.timestamp_micros())
+    }
+
+    /// Whether a Hive `date` partition of `day` can hold rows of the window: the days
+    /// [`Window::sql_predicate`]'s partition terms keep (the end's day included, for a
+    /// window that ends after its midnight).
+    pub fn may_hold_day(&self, day: NaiveDate) -> bool {
+        self.from.is_none_or(|from| day >= from.date_naive()) && self.to.is_none_or(|to| day <= to.date_naive())
+    }
+
     #[cfg(test)]
     fn contains(&self, at: DateTime<Utc>) -> bool {
-        self.from.is_none_or(|from| at >= from) && self.to.is_none_or(|to| at < to)
+        self.micros().contains(&at.timestamp_micros())
     }
 }
 

@@ -14,12 +14,16 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use convolens_sinks::Table;
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
-use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, TimestampMicrosecondType};
+use datafusion::arrow::array::{Array, BooleanArray, Float64Array, RecordBatch};
+use datafusion::arrow::datatypes::DataType;
 use xxhash_rust::xxh3::xxh3_128_with_seed;
 
 use super::drivers::DriverRows;
-use super::lake_scan::{Columns, DigestMap, LakeScan, ScanError, Text, numbers, row_seeds, rows_equal, timestamps};
+use super::lake_scan::{
+    Columns, DigestMap, LakeScan, ScanError, Text, booleans, floats, integers, row_seeds, rows_equal, timestamps,
+    value_at,
+};
+use super::latest::{LatestById, merged};
 use crate::query::DRIVERS;
 use crate::window::Window;
 
@@ -60,17 +64,6 @@ fn offer_csat(held: &mut DigestMap<Csat>, key: u128, csat: Csat) {
     }
 }
 
-fn merged<V>(maps: Vec<DigestMap<V>>, mut offer: impl FnMut(&mut DigestMap<V>, u128, V)) -> DigestMap<V> {
-    let mut maps = maps.into_iter();
-    let mut all = maps.next().unwrap_or_default();
-    for map in maps {
-        for (key, value) in map {
-            offer(&mut all, key, value);
-        }
-    }
-    all
-}
-
 const CSAT_COLUMNS: Columns<'static> = Columns {
     read: &[
         "event_type",
@@ -98,25 +91,16 @@ fn batch_answers(batch: &RecordBatch, mut each: impl FnMut(usize, u128, Csat)) -
     ) else {
         return Ok(());
     };
-    let at = at.as_primitive::<TimestampMicrosecondType>();
     let seeds = row_seeds(&tenants, rows);
-    let integers = |name| numbers(batch, name, &DataType::Int64, "an integer");
-    let (score, scale) = (integers("score")?, integers("scale")?);
-    let value = |column: &Option<ArrayRef>, i: usize| {
-        column
-            .as_ref()
-            .map(|c| c.as_primitive::<Int64Type>())
-            .filter(|c| c.is_valid(i))
-            .map(|c| c.value(i))
-    };
+    let (score, scale) = (integers(batch, "score")?, integers(batch, "scale")?);
     for i in (0..rows).filter(|&i| is_csat[i] && at.is_valid(i)) {
         let (true, Some(conversation)) = (tenants.get(i).is_some(), conversations.get(i)) else {
             continue;
         };
         let csat = Csat {
             occurred_at: at.value(i),
-            score: value(&score, i),
-            scale: value(&scale, i),
+            score: value_at(&score, i),
+            scale: value_at(&scale, i),
             tied: false,
         };
         each(i, conversation_key(seeds[i], conversation), csat);
@@ -135,29 +119,19 @@ fn latest_csat(lake: &Path) -> Result<DigestMap<Csat>, ScanError> {
     let mut latest = merged(found, offer_csat);
     let tied: HashSet<u128> = latest.iter().filter(|(_, c)| c.tied).map(|(k, _)| *k).collect();
     if !tied.is_empty() {
-        type Best = DigestMap<(i64, String, Csat)>;
-        let offer = |best: &mut Best, key: u128, (at, id, csat): (i64, String, Csat)| {
-            let better = best
-                .get(&key)
-                .is_none_or(|(held_at, held_id, _)| (at, id.as_str()) > (*held_at, held_id.as_str()));
-            if better {
-                best.insert(key, (at, id, csat));
-            }
-        };
         let scan = LakeScan::open(&Table::Events.dir(lake), &Window::ALL, CSAT_COLUMNS)?;
-        let found = scan.fold(Best::default, |best: &mut Best, batch| {
+        let found = scan.fold(LatestById::default, |best: &mut LatestById<Csat>, batch| {
             let Some(ids) = Text::of(batch, "event_id")? else {
                 return Ok(());
             };
             batch_answers(batch, |i, key, csat| {
                 if let (true, Some(id)) = (tied.contains(&key), ids.get(i)) {
-                    offer(best, key, (csat.occurred_at, id.to_string(), csat));
+                    best.offer(key, csat.occurred_at, id, csat);
                 }
             })
         })?;
-        for (key, (_, _, csat)) in merged(found, offer) {
-            latest.insert(key, csat);
-        }
+        let best = found.into_iter().reduce(LatestById::merge).unwrap_or_default();
+        latest.extend(best.into_values());
     }
     Ok(latest)
 }
@@ -186,38 +160,41 @@ fn offer_fact(held: &mut DigestMap<Fact>, key: u128, fact: Fact) {
 /// A driver's column in a batch, read as `DRIVERS` computes it: flags are 1 or 0 (null
 /// is 0, as `CASE WHEN x THEN 1.0 ELSE 0.0`), numbers are doubles (null is NaN).
 enum DriverColumn {
-    Flag(Option<ArrayRef>),
-    Number(Option<ArrayRef>),
+    Flag(Option<BooleanArray>),
+    Number(Option<Float64Array>),
+}
+
+/// Each driver's name and whether it is a flag, by the lake schema's type, so that a
+/// column a row group lacks (all null) still reads as its type says.
+fn driver_kinds() -> Vec<(&'static str, bool)> {
+    let schema = Table::Conversations.schema();
+    DRIVERS
+        .iter()
+        .map(|(name, _)| {
+            let flag = schema
+                .field_with_name(name)
+                .is_ok_and(|f| f.data_type() == &DataType::Boolean);
+            (*name, flag)
+        })
+        .collect()
 }
 
 impl DriverColumn {
-    fn of(batch: &RecordBatch, name: &'static str) -> Result<Self, ScanError> {
-        // A column missing from a row group (all null) still reads as its lake type says.
-        let flag = Table::Conversations
-            .schema()
-            .field_with_name(name)
-            .is_ok_and(|f| f.data_type() == &DataType::Boolean);
+    fn of(batch: &RecordBatch, (name, flag): (&'static str, bool)) -> Result<Self, ScanError> {
         Ok(if flag {
-            DriverColumn::Flag(batch.column_by_name(name).cloned())
+            DriverColumn::Flag(booleans(batch, name)?)
         } else {
-            DriverColumn::Number(numbers(batch, name, &DataType::Float64, "a number")?)
+            DriverColumn::Number(floats(batch, name)?)
         })
     }
 
     fn value(&self, i: usize) -> f64 {
         match self {
             DriverColumn::Flag(flags) => {
-                let set = flags.as_ref().is_some_and(|f| {
-                    let f = f.as_boolean();
-                    f.is_valid(i) && f.value(i)
-                });
+                let set = flags.as_ref().is_some_and(|f| f.is_valid(i) && f.value(i));
                 if set { 1.0 } else { 0.0 }
             }
-            DriverColumn::Number(values) => values
-                .as_ref()
-                .map(|v| v.as_primitive::<Float64Type>())
-                .filter(|v| v.is_valid(i))
-                .map_or(f64::NAN, |v| v.value(i)),
+            DriverColumn::Number(values) => value_at(values, i).unwrap_or(f64::NAN),
         }
     }
 }
@@ -239,21 +216,19 @@ pub fn load(lake: &Path, window: &Window) -> Result<DriverRows, ScanError> {
         read: &read,
         dictionary: &["tenant_id", "first_intent"],
     };
+    let kinds = driver_kinds();
     let scan = LakeScan::open(&Table::Conversations.dir(lake), &Window::ALL, columns)?;
     let found = scan.fold(DigestMap::default, |held: &mut DigestMap<Fact>, batch| {
         let rows = batch.num_rows();
         let (Some(tenants), Some(conversations), Some(versions), Some(emitted)) = (
             Text::of(batch, "tenant_id")?,
             Text::of(batch, "conversation_id")?,
-            numbers(batch, "version", &DataType::Int64, "an integer")?,
+            integers(batch, "version")?,
             timestamps(batch, "emitted_at")?,
         ) else {
             return Ok(());
         };
-        let versions = versions.as_primitive::<Int64Type>();
-        let emitted = emitted.as_primitive::<TimestampMicrosecondType>();
         let closed = timestamps(batch, "closed_at")?;
-        let closed = closed.as_ref().map(|c| c.as_primitive::<TimestampMicrosecondType>());
         let intents = Text::of(batch, "first_intent")?;
         let seeds = row_seeds(&tenants, rows);
         // Read only for batches with an answered conversation.
@@ -274,8 +249,7 @@ pub fn load(lake: &Path, window: &Window) -> Result<DriverRows, ScanError> {
                 continue;
             }
             if drivers.is_none() {
-                let columns: Result<Vec<_>, _> =
-                    DRIVERS.iter().map(|(name, _)| DriverColumn::of(batch, name)).collect();
+                let columns: Result<Vec<_>, _> = kinds.iter().map(|&kind| DriverColumn::of(batch, kind)).collect();
                 drivers = Some(columns?);
             }
             let columns = drivers.as_ref().expect("read above");
@@ -286,7 +260,7 @@ pub fn load(lake: &Path, window: &Window) -> Result<DriverRows, ScanError> {
                     emitted_at,
                     tenant: tenant.to_string(),
                     conversation: conversation.to_string(),
-                    closed_at: closed.filter(|c| c.is_valid(i)).map(|c| c.value(i)),
+                    closed_at: value_at(&closed, i),
                     first_intent: intents.as_ref().and_then(|t| t.get(i)).map(str::to_string),
                     drivers: columns.iter().map(|c| c.value(i)).collect(),
                 },
@@ -294,15 +268,9 @@ pub fn load(lake: &Path, window: &Window) -> Result<DriverRows, ScanError> {
         }
         Ok::<_, ScanError>(())
     })?;
-    let (from, to) = (
-        window.from.map(|t| t.timestamp_micros()),
-        window.to.map(|t| t.timestamp_micros()),
-    );
-    // A bounded window keeps only facts with a `closed_at` inside it, as the SQL does.
-    let inside = |at: Option<i64>| match (from, to) {
-        (None, None) => true,
-        _ => at.is_some_and(|at| from.is_none_or(|f| at >= f) && to.is_none_or(|t| at < t)),
-    };
+    // As the SQL's `closed_at` terms: with a bound, a fact without `closed_at` is out.
+    let micros = window.micros();
+    let inside = |at: Option<i64>| *window == Window::ALL || at.is_some_and(|at| micros.contains(&at));
     let mut answered: Vec<(Fact, f64)> = merged(found, offer_fact)
         .into_iter()
         .filter(|(_, fact)| inside(fact.closed_at))

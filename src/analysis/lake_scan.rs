@@ -17,9 +17,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::NaiveDate;
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int32Array, RecordBatch, StringArray};
+use datafusion::arrow::array::{
+    Array, AsArray, BooleanArray, Float64Array, Int32Array, Int64Array, PrimitiveArray, RecordBatch, StringArray,
+    TimestampMicrosecondArray,
+};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Field, Int32Type, Schema, TimeUnit};
+use datafusion::arrow::datatypes::{
+    ArrowPrimitiveType, DataType, Field, Float64Type, Int32Type, Int64Type, Schema, TimeUnit, TimestampMicrosecondType,
+};
 use datafusion::parquet::arrow::ProjectionMask;
 use datafusion::parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
@@ -93,9 +98,7 @@ fn day_dirs(table_dir: &Path, window: &Window) -> Result<Vec<PathBuf>, ScanError
         else {
             continue;
         };
-        let after_start = window.from.is_none_or(|from| day >= from.date_naive());
-        let before_end = window.to.is_none_or(|to| day <= to.date_naive());
-        if after_start && before_end && entry.path().is_dir() {
+        if window.may_hold_day(day) && entry.path().is_dir() {
             days.push((day, entry.path()));
         }
     }
@@ -203,8 +206,14 @@ impl LakeScan {
                 let Some(&(file, group)) = self.units.get(unit) else {
                     return Ok(state);
                 };
-                for batch in self.read(file, group)? {
-                    fold(&mut state, &batch?)?;
+                let folded = self
+                    .read(file, group)
+                    .map_err(E::from)
+                    .and_then(|mut batches| batches.try_for_each(|batch| fold(&mut state, &batch?)));
+                if let Err(e) = folded {
+                    // The others stop at their next row group instead of reading the rest.
+                    next.store(self.units.len(), Ordering::Relaxed);
+                    return Err(e);
                 }
             }
         };
@@ -257,28 +266,54 @@ impl LakeScan {
     }
 }
 
-/// A numeric column of `batch` as type `to`, or `None` when the row group had none
-/// (missing or all null).
-pub fn numbers(
+/// A primitive column of `batch` cast to `to` (of Arrow type `T`), or `None` when the row
+/// group had none (missing or all null). The lake's own types come back without a copy.
+fn primitive<T: ArrowPrimitiveType>(
     batch: &RecordBatch,
     name: &'static str,
     to: &DataType,
     wanted: &'static str,
-) -> Result<Option<ArrayRef>, ScanError> {
+) -> Result<Option<PrimitiveArray<T>>, ScanError> {
     let Some(array) = batch.column_by_name(name) else {
         return Ok(None);
     };
-    cast(array, to).map(Some).map_err(|source| ScanError::Cast {
+    let array = cast(array, to).map_err(|source| ScanError::Cast {
         column: name,
         wanted,
         source,
-    })
+    })?;
+    Ok(Some(array.as_primitive::<T>().clone()))
 }
 
 /// A timestamp column as UTC microseconds.
-pub fn timestamps(batch: &RecordBatch, name: &'static str) -> Result<Option<ArrayRef>, ScanError> {
+pub fn timestamps(batch: &RecordBatch, name: &'static str) -> Result<Option<TimestampMicrosecondArray>, ScanError> {
     let utc_micros = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
-    numbers(batch, name, &utc_micros, "a timestamp")
+    primitive::<TimestampMicrosecondType>(batch, name, &utc_micros, "a timestamp")
+}
+
+pub fn integers(batch: &RecordBatch, name: &'static str) -> Result<Option<Int64Array>, ScanError> {
+    primitive::<Int64Type>(batch, name, &DataType::Int64, "an integer")
+}
+
+pub fn floats(batch: &RecordBatch, name: &'static str) -> Result<Option<Float64Array>, ScanError> {
+    primitive::<Float64Type>(batch, name, &DataType::Float64, "a number")
+}
+
+pub fn booleans(batch: &RecordBatch, name: &'static str) -> Result<Option<BooleanArray>, ScanError> {
+    let Some(array) = batch.column_by_name(name) else {
+        return Ok(None);
+    };
+    let array = cast(array, &DataType::Boolean).map_err(|source| ScanError::Cast {
+        column: name,
+        wanted: "a boolean",
+        source,
+    })?;
+    Ok(Some(array.as_boolean().clone()))
+}
+
+/// Row `i` of an optional column; `None` where null or missing.
+pub fn value_at<T: ArrowPrimitiveType>(column: &Option<PrimitiveArray<T>>, i: usize) -> Option<T::Native> {
+    column.as_ref().filter(|c| c.is_valid(i)).map(|c| c.value(i))
 }
 
 /// A text column read as a dictionary: per-row keys into a small array of values.
@@ -436,7 +471,7 @@ pub fn rows_equal(text: Option<&Text<'_>>, rows: usize, wanted: &str) -> Vec<boo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use datafusion::arrow::array::Int64Array;
+    use datafusion::arrow::array::ArrayRef;
     use datafusion::parquet::arrow::ArrowWriter;
     use datafusion::parquet::file::properties::WriterProperties;
 

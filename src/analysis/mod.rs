@@ -13,5 +13,6 @@ pub mod driver_rows;
 pub mod drivers;
 pub mod label_table;
 pub mod lake_scan;
+pub mod latest;
 pub mod pair_labels;
 pub mod pairs;

@@ -7,15 +7,15 @@
 //! `occurred_at` (same instant, different intents) are settled by `event_id` in a second
 //! pass over just those ids, so the table need not keep label ids.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Mutex;
 
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
-use datafusion::arrow::datatypes::TimestampMicrosecondType;
+use datafusion::arrow::array::{Array, RecordBatch};
 use xxhash_rust::xxh3::xxh3_128;
 
 use super::label_table::{Label, LabelTable};
 use super::lake_scan::{Columns, Interner, LakeScan, Text, intern_rows, rows_equal, timestamps};
+use super::latest::LatestById;
 use super::pairs::PairsError;
 use crate::window::Window;
 
@@ -92,7 +92,6 @@ fn batch_labels(
     let Some(at) = timestamps(batch, "occurred_at")? else {
         return Ok(());
     };
-    let at = at.as_primitive::<TimestampMicrosecondType>();
     let truths = intern_rows(Text::of(batch, "true_intent")?.as_ref(), rows, intents);
     for i in 0..rows {
         let (true, Some(id), Some(true_intent), true) = (is_label[i], ids.get(i), truths[i], at.is_valid(i)) else {
@@ -187,51 +186,21 @@ fn settle_ties(
         ],
         dictionary: &["event_type", "true_intent"],
     };
-    type Best = HashMap<u128, (i64, String, u32)>;
     let scan = LakeScan::open(events_dir, &Window::ALL, COLUMNS)?;
-    let found = scan.fold(Best::new, |best: &mut Best, batch| {
+    let found = scan.fold(LatestById::default, |best: &mut LatestById<u32>, batch| {
         let Some(event_ids) = Text::of(batch, "event_id")? else {
             return Ok(());
         };
         batch_labels(batch, intents, |i, label| {
-            let Some(event_id) = event_ids.get(i) else {
-                return;
-            };
-            if tied.contains(&label.digest) {
-                offer_tie(best, label, event_id);
+            if let (true, Some(event_id)) = (tied.contains(&label.digest), event_ids.get(i)) {
+                best.offer(label.digest, label.occurred_at, event_id, label.true_intent);
             }
         })
     })?;
-    let mut best = Best::new();
-    for worker in found {
-        for (digest, (at, event_id, true_intent)) in worker {
-            offer_tie(
-                &mut best,
-                Label {
-                    digest,
-                    occurred_at: at,
-                    true_intent,
-                },
-                &event_id,
-            );
-        }
-    }
-    for (digest, (_, _, true_intent)) in best {
+    let best = found.into_iter().reduce(LatestById::merge).unwrap_or_default();
+    for (digest, true_intent) in best.into_values() {
         let count = shards.len();
         shards[shard_of(digest, count)].set_intent(digest, true_intent);
     }
     Ok(())
-}
-
-fn offer_tie(best: &mut HashMap<u128, (i64, String, u32)>, label: Label, event_id: &str) {
-    let candidate = (label.occurred_at, event_id);
-    let better = best
-        .get(&label.digest)
-        .is_none_or(|(at, id, _)| candidate > (*at, id.as_str()));
-    if better {
-        best.insert(
-            label.digest,
-            (label.occurred_at, event_id.to_string(), label.true_intent),
-        );
-    }
 }

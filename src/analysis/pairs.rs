@@ -4,25 +4,27 @@
 //! The `calibration_pairs` view says the same in SQL, but DataFusion plans the latest
 //! label per prediction as a window function, i.e. a sort of every label by a string key,
 //! then sorts the pairs again for arrival order: at ten million predictions that is tens
-//! of seconds and well over a gigabyte. Here the labels go into a hash table keyed by the
-//! 128-bit xxh3 digest of `prediction_event_id` (as de-duplication keys event ids: a
-//! collision among 10⁷ ids has probability below 10⁻²⁴), holding for each only the
-//! latest label's time and interned intent (`pair_labels`); predictions stream past it
-//! and become 32-byte rows. Both passes read the Parquet files on every core, each core
-//! folding the row groups it decoded (`lake_scan`). Tests keep the command's numbers equal to the views' (day by day on
+//! of seconds and well over a gigabyte. Here the latest label of each prediction goes
+//! into a table keyed by the xxh3-128 digest of `prediction_event_id`, holding 96 bits of
+//! it and the interned true intent (`pair_labels`, `label_table`: a false match among 10⁷
+//! ids has probability about 10⁻¹⁵); predictions stream past it and become 32-byte rows.
+//! Both passes read the Parquet files on every core, each core folding the row groups it
+//! decoded (`lake_scan`). Tests keep the command's numbers equal to the views' (day by day on
 //! generated traffic, and on relabels and same-instant label ties).
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::path::Path;
 use std::sync::{Mutex, PoisonError};
 
 use convolens_sinks::Table;
-use datafusion::arrow::array::{Array, AsArray, Int64Array, RecordBatch};
-use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, TimestampMicrosecondType};
+use datafusion::arrow::array::{Array, RecordBatch};
 use xxhash_rust::xxh3::xxh3_128;
 
 use super::calibration::ModelKey;
-use super::lake_scan::{Columns, Interner, LakeScan, ScanError, Text, intern_rows, numbers, rows_equal, timestamps};
+use super::lake_scan::{
+    Columns, Interner, LakeScan, ScanError, Text, floats, integers, intern_rows, rows_equal, timestamps, value_at,
+};
 use super::pair_labels::{self, Labels};
 use crate::window::Window;
 
@@ -123,11 +125,6 @@ pub enum PairsError {
     Memory(std::io::Error),
 }
 
-/// Row `i` of an optional integer column, 0 where null or missing.
-fn integer_at(column: Option<&Int64Array>, i: usize) -> i64 {
-    column.filter(|c| c.is_valid(i)).map_or(0, |c| c.value(i))
-}
-
 const PREDICTION_COLUMNS: Columns<'static> = Columns {
     read: &[
         "event_id",
@@ -195,49 +192,32 @@ impl Worker {
     }
 }
 
-/// Microsecond bounds of a window, half-open.
-fn micros_bounds(window: &Window) -> (i64, i64) {
-    (
-        window.from.map_or(i64::MIN, |t| t.timestamp_micros()),
-        window.to.map_or(i64::MAX, |t| t.timestamp_micros()),
-    )
-}
-
 /// The pairs of one batch of events, appended to `worker.batch`.
 fn batch_pairs(
     batch: &RecordBatch,
     labels: &Labels,
     ids: &SharedIds,
-    (from, to): (i64, i64),
+    window: &Range<i64>,
     worker: &mut Worker,
 ) -> Result<(), PairsError> {
     let rows = batch.num_rows();
     let is_prediction = rows_equal(Text::of(batch, "event_type")?.as_ref(), rows, "intent_predicted");
     let (Some(event_ids), Some(confidence), Some(occurred)) = (
         Text::of(batch, "event_id")?,
-        numbers(batch, "confidence", &DataType::Float64, "a number")?,
+        floats(batch, "confidence")?,
         timestamps(batch, "occurred_at")?,
     ) else {
         return Ok(());
     };
-    let confidence = confidence.as_primitive::<Float64Type>();
-    let occurred = occurred.as_primitive::<TimestampMicrosecondType>();
     let received = timestamps(batch, "received_at")?;
-    let received = received.as_ref().map(|r| r.as_primitive::<TimestampMicrosecondType>());
     let models = intern_rows(Text::of(batch, "model")?.as_ref(), rows, &ids.models);
     let versions = intern_rows(Text::of(batch, "model_version")?.as_ref(), rows, &ids.models);
     let intents = intern_rows(Text::of(batch, "intent")?.as_ref(), rows, &ids.intents);
     let files = intern_rows(Text::of(batch, "source_file")?.as_ref(), rows, &ids.files);
-    let integers = |name| numbers(batch, name, &DataType::Int64, "an integer");
     let (line, partition, offset) = (
-        integers("source_line")?,
-        integers("source_partition")?,
-        integers("source_offset")?,
-    );
-    let (line, partition, offset) = (
-        line.as_ref().map(|a| a.as_primitive::<Int64Type>()),
-        partition.as_ref().map(|a| a.as_primitive::<Int64Type>()),
-        offset.as_ref().map(|a| a.as_primitive::<Int64Type>()),
+        integers(batch, "source_line")?,
+        integers(batch, "source_partition")?,
+        integers(batch, "source_offset")?,
     );
     worker.candidates.clear();
     worker.digests.clear();
@@ -247,7 +227,7 @@ fn batch_pairs(
             models[i],
             intents[i],
             event_ids.get(i),
-            (from..to).contains(&occurred.value(i)),
+            window.contains(&occurred.value(i)),
         ) else {
             continue;
         };
@@ -274,13 +254,13 @@ fn batch_pairs(
         worker.widen(key, occurred.value(i));
         worker.batch.push(PairRow {
             confidence: confidence.value(i),
-            received_at: received.filter(|r| r.is_valid(i)).map_or(i64::MAX, |r| r.value(i)),
+            received_at: value_at(&received, i).unwrap_or(i64::MAX),
             // The file's intern id for now; replaced by its rank once all are known.
             source: pack_source(
                 files[i],
-                integer_at(line, i),
-                integer_at(partition, i) as i32,
-                integer_at(offset, i),
+                value_at(&line, i).unwrap_or(0),
+                value_at(&partition, i).unwrap_or(0) as i32,
+                value_at(&offset, i).unwrap_or(0),
             ),
             key,
             intent,
@@ -299,10 +279,10 @@ pub fn load(lake: &Path, window: &Window) -> Result<LabelledPairs, PairsError> {
     let labels = pair_labels::load(&events_dir, &ids.intents)?;
     // At most one pair per labelled prediction: an upper bound that costs no scan.
     let rows = Mutex::new(Vec::with_capacity(labels.len()));
-    let bounds = micros_bounds(window);
+    let micros = window.micros();
     let scan = LakeScan::open(&events_dir, window, PREDICTION_COLUMNS)?;
     let workers = scan.fold(Worker::default, |worker: &mut Worker, batch| {
-        batch_pairs(batch, &labels, &ids, bounds, worker)?;
+        batch_pairs(batch, &labels, &ids, &micros, worker)?;
         rows.lock()
             .unwrap_or_else(PoisonError::into_inner)
             .extend(worker.batch.drain(..));

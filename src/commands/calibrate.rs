@@ -9,7 +9,7 @@ use super::{config, table};
 use crate::analysis::calibration::{self, CalibrationSummary, FitPlan};
 use crate::analysis::pairs::{self, LabelledPairs};
 use crate::cli::{CalibrateArgs, FitMethod, ReportFormat};
-use crate::query::QueryError;
+use crate::query::require_lake;
 use crate::reports;
 
 /// Share of each model version's pairs held out when no `--held-out` window is given.
@@ -40,9 +40,7 @@ pub fn calibrate(args: CalibrateArgs) -> anyhow::Result<()> {
     if !(target_accuracy > 0.0 && target_accuracy <= 1.0) {
         anyhow::bail!("--target-accuracy must be in (0, 1], got {target_accuracy}");
     }
-    if !args.lake.is_dir() {
-        return Err(QueryError::NoLake(args.lake.display().to_string()).into());
-    }
+    require_lake(&args.lake)?;
     let mut pairs = pairs::load(&args.lake, &args.window)?;
     pairs.sort_by_confidence();
     let summary = calibration::summarise(&pairs, &args.window, bins)?;

@@ -6,13 +6,11 @@ use super::table;
 use crate::analysis::driver_rows;
 use crate::analysis::drivers::{self, DriverCorrelation};
 use crate::cli::{CsatDriversArgs, ReportFormat};
-use crate::query::QueryError;
+use crate::query::require_lake;
 use crate::reports;
 
 pub fn csat_drivers(args: CsatDriversArgs) -> anyhow::Result<()> {
-    if !args.lake.is_dir() {
-        return Err(QueryError::NoLake(args.lake.display().to_string()).into());
-    }
+    require_lake(&args.lake)?;
     let rows = driver_rows::load(&args.lake, &args.window)?;
     // The report always shows all answered conversations; the printout per intent on request.
     let overall = drivers::correlations(&rows);

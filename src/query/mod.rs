@@ -32,6 +32,15 @@ pub enum QueryError {
     Setup(DataFusionError),
 }
 
+/// Refuses a lake directory that does not exist, with the hint to fill one.
+pub fn require_lake(lake: &Path) -> Result<(), QueryError> {
+    if lake.is_dir() {
+        Ok(())
+    } else {
+        Err(QueryError::NoLake(lake.display().to_string()))
+    }
+}
+
 /// A SQL session over one lake.
 pub struct LakeSession {
     ctx: SessionContext,
@@ -39,9 +48,7 @@ pub struct LakeSession {
 
 impl LakeSession {
     pub async fn open(lake: &Path) -> Result<Self, QueryError> {
-        if !lake.is_dir() {
-            return Err(QueryError::NoLake(lake.display().to_string()));
-        }
+        require_lake(lake)?;
         // Parquet filter pushdown was measured and left off: events of one type are spread
         // thinly through every file, and the row selections cost more than they save.
         let config = SessionConfig::new().with_information_schema(true);
