@@ -3,9 +3,10 @@
 //! "Exactly once on the Kafka path").
 //!
 //! One thread polls the consumer (rebalance callbacks run inside its poll, see
-//! [`Partitions`]) and commits; decoder threads and a router thread do the rest
-//! ([`super::kafka_flow`]). State of all assigned partitions sits behind one mutex, taken
-//! for routing, committing and rebalances.
+//! [`Partitions`]) and commits; decoder threads, a dispatcher and routing lanes do the rest
+//! ([`super::kafka_flow`]). The assigned partitions sit in one map behind a mutex, taken
+//! briefly to look a partition up and for rebalances; each partition's pipeline has its
+//! own lock, taken for routing and committing.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -92,12 +93,26 @@ impl KafkaSummary {
     }
 }
 
+/// One assigned partition's pipeline: locked by the routing lane that owns the partition
+/// while it routes a batch's records, and by the poll thread to commit, finish or release
+/// it. Lock order: the live map first, then pipelines (lanes hold no pipeline while they
+/// look one up).
+pub(super) type SharedPipeline = Arc<Mutex<PartitionPipeline>>;
+
+pub(super) fn lock_pipeline(shared: &Mutex<PartitionPipeline>) -> MutexGuard<'_, PartitionPipeline> {
+    shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn as_mut<'a>(guards: &'a mut [MutexGuard<'_, PartitionPipeline>]) -> Vec<&'a mut PartitionPipeline> {
+    guards.iter_mut().map(|guard| &mut **guard).collect()
+}
+
 /// The assigned partitions' pipelines, shared between the poll loop, the rebalance
-/// callbacks (which run on the same thread, inside `poll`) and the router thread.
+/// callbacks (which run on the same thread, inside `poll`) and the routing lanes.
 pub(super) struct Partitions {
     job: PartitionJob,
     clock: Arc<dyn Clock>,
-    live: Mutex<BTreeMap<PartitionId, PartitionPipeline>>,
+    live: Mutex<BTreeMap<PartitionId, SharedPipeline>>,
     /// Counts of partitions that were committed and handed away.
     retired: Mutex<KafkaSummary>,
     /// An error inside a callback, reported by the loop after `poll` returns.
@@ -129,7 +144,7 @@ impl Partitions {
         self.clock.now()
     }
 
-    pub(super) fn lock(&self) -> MutexGuard<'_, BTreeMap<PartitionId, PartitionPipeline>> {
+    pub(super) fn lock(&self) -> MutexGuard<'_, BTreeMap<PartitionId, SharedPipeline>> {
         self.live.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
@@ -161,9 +176,10 @@ impl Partitions {
     /// hint). `holds_all` answers [`KafkaDrift::wants_check`].
     fn commit_all(&self, holds_all: Option<bool>) -> anyhow::Result<(Vec<(PartitionId, i64)>, u64)> {
         let now = self.clock.now();
-        let mut live = self.lock();
+        let live = self.lock();
         let ids: Vec<PartitionId> = live.keys().cloned().collect();
-        let outcomes = each_in_parallel(live.values_mut().collect(), self.job.threads, |pipeline| {
+        let mut guards: Vec<_> = live.values().map(|shared| lock_pipeline(shared)).collect();
+        let outcomes = each_in_parallel(as_mut(&mut guards), self.job.threads, |pipeline| {
             let before = pipeline.resume_offset();
             Ok((before, pipeline.commit(now)?))
         });
@@ -179,7 +195,7 @@ impl Partitions {
             }
         }
         if let Some(drift) = &self.drift {
-            drift.after_commit(&mut live, holds_all);
+            drift.after_commit(&mut as_mut(&mut guards), holds_all);
         }
         Ok((offsets, commits))
     }
@@ -187,12 +203,11 @@ impl Partitions {
     /// End of a finite run: every partition closes its open conversations.
     fn finish_all(&self) -> anyhow::Result<()> {
         let now = self.clock.now();
-        let mut live = self.lock();
-        each_in_parallel(live.values_mut().collect(), self.job.threads, |pipeline| {
-            pipeline.finish(now)
-        })
-        .into_iter()
-        .collect()
+        let live = self.lock();
+        let mut guards: Vec<_> = live.values().map(|shared| lock_pipeline(shared)).collect();
+        each_in_parallel(as_mut(&mut guards), self.job.threads, |pipeline| pipeline.finish(now))
+            .into_iter()
+            .collect()
     }
 }
 
@@ -220,7 +235,7 @@ impl PartitionHandler for Partitions {
                 ) {
                     Ok(pipeline) => {
                         let offset = pipeline.resume_offset();
-                        live.insert(id.clone(), pipeline);
+                        live.insert(id.clone(), Arc::new(Mutex::new(pipeline)));
                         self.seen.lock().unwrap_or_else(|p| p.into_inner()).insert(id.clone());
                         offset
                     }
@@ -243,7 +258,8 @@ impl PartitionHandler for Partitions {
             // Letters not acknowledged: commit nothing; the new owner re-reads (and
             // re-sends) from the last commit.
             for id in partitions {
-                if let Some(pipeline) = live.remove(id) {
+                if let Some(shared) = live.remove(id) {
+                    let mut pipeline = lock_pipeline(&shared);
                     self.retire(&pipeline);
                     pipeline.abandon();
                 }
@@ -252,7 +268,8 @@ impl PartitionHandler for Partitions {
             return;
         }
         for id in partitions {
-            if let Some(mut pipeline) = live.remove(id) {
+            if let Some(shared) = live.remove(id) {
+                let mut pipeline = lock_pipeline(&shared);
                 match pipeline.commit(now) {
                     Ok(_) => tracing::info!(partition = %id, "partition committed and released"),
                     Err(error) => self.fail(error),
@@ -267,7 +284,8 @@ impl PartitionHandler for Partitions {
         self.drift_changed();
         let mut live = self.lock();
         for id in partitions {
-            if let Some(pipeline) = live.remove(id) {
+            if let Some(shared) = live.remove(id) {
+                let mut pipeline = lock_pipeline(&shared);
                 tracing::warn!(partition = %id, "partition lost; uncommitted work dropped, the new owner re-reads it");
                 pipeline.abandon();
             }
@@ -408,7 +426,8 @@ pub fn run(job: KafkaRun, clock: Arc<dyn Clock>, stop: Arc<AtomicBool>) -> anyho
         producer.flush(Duration::from_secs(30))?;
     }
     let mut summary = *partitions.retired.lock().unwrap_or_else(|p| p.into_inner());
-    for pipeline in partitions.lock().values() {
+    for shared in partitions.lock().values() {
+        let pipeline = lock_pipeline(shared);
         add_counts(&mut summary.routed, &pipeline.counts);
         summary.conversations += pipeline.conversations;
     }

@@ -6,14 +6,12 @@
 //! Only a member that holds every partition of its topics streams drift: a member of a
 //! larger group sees part of the traffic, and `drift update` computes those windows.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use convolens_core::Clock;
 use convolens_core::spec::SessionSettings;
-use convolens_ingest::kafka::PartitionId;
 
 use super::partition::PartitionPipeline;
 use crate::analysis::drift::DriftOptions;
@@ -83,7 +81,7 @@ impl KafkaDrift {
     /// A failure here stops streaming drift, not the pipeline: it is logged, the stream is
     /// dropped (and re-opened from the lake at the next rebalance or retry), and `drift
     /// update` fills the windows meanwhile.
-    pub fn after_commit(&self, live: &mut BTreeMap<PartitionId, PartitionPipeline>, holds_all: Option<bool>) {
+    pub fn after_commit(&self, live: &mut [&mut PartitionPipeline], holds_all: Option<bool>) {
         let mut state = self.lock();
         let outcome = match holds_all {
             Some(holds_all) => self.reopen(&mut state, live, holds_all),
@@ -98,22 +96,18 @@ impl KafkaDrift {
         }
     }
 
-    fn absorb_and_settle(
-        &self,
-        state: &mut State,
-        live: &mut BTreeMap<PartitionId, PartitionPipeline>,
-    ) -> anyhow::Result<()> {
+    fn absorb_and_settle(&self, state: &mut State, live: &mut [&mut PartitionPipeline]) -> anyhow::Result<()> {
         let Some(stream) = state.stream.as_mut() else {
             return Ok(());
         };
-        for pipeline in live.values_mut() {
+        for pipeline in live.iter_mut() {
             if let Some(share) = pipeline.take_drift_share(|| stream.empty_share()) {
                 stream.absorb(share);
             }
         }
         // A window settles once every partition is far enough past it (an idle partition
         // holds drift back, not the lake; its facts may still close in the window).
-        let Some(newest) = live.values().filter_map(PartitionPipeline::newest_event).min() else {
+        let Some(newest) = live.iter().filter_map(|pipeline| pipeline.newest_event()).min() else {
             return Ok(());
         };
         let now = self.clock.now();
@@ -122,12 +116,7 @@ impl KafkaDrift {
     }
 
     /// The stream afresh from the lake, which now holds everything committed so far.
-    fn reopen(
-        &self,
-        state: &mut State,
-        live: &mut BTreeMap<PartitionId, PartitionPipeline>,
-        holds_all: bool,
-    ) -> anyhow::Result<()> {
+    fn reopen(&self, state: &mut State, live: &mut [&mut PartitionPipeline], holds_all: bool) -> anyhow::Result<()> {
         state.stale = false;
         state.last_attempt = Some(Instant::now());
         stop(state, live);
@@ -140,7 +129,7 @@ impl KafkaDrift {
         let plan = crate::commands::runtime()?.block_on(open(&self.lake, &self.options, &self.session))?;
         match plan {
             StreamPlan::On(stream) => {
-                for pipeline in live.values_mut() {
+                for pipeline in live.iter_mut() {
                     pipeline.collect_drift(Some(stream.empty_share()));
                 }
                 tracing::info!("streaming drift (re)opened from the lake");
@@ -184,11 +173,11 @@ impl KafkaDrift {
 }
 
 /// Ends the stream (its counts kept for the summary) and stops every partition collecting.
-fn stop(state: &mut State, live: &mut BTreeMap<PartitionId, PartitionPipeline>) {
+fn stop(state: &mut State, live: &mut [&mut PartitionPipeline]) {
     if let Some(dropped) = state.stream.take() {
         state.earlier = Some(add(state.earlier, dropped.counts()));
     }
-    for pipeline in live.values_mut() {
+    for pipeline in live.iter_mut() {
         pipeline.collect_drift(None);
     }
 }

@@ -196,7 +196,7 @@ impl PartitionPipeline {
     }
 
     /// Drops uncommitted work (partition lost to another consumer).
-    pub fn abandon(mut self) {
+    pub fn abandon(&mut self) {
         if self.writer.flush().is_ok() {
             let staged = self.writer.take_staged();
             if let Err(error) = self.log.abort(&staged) {
