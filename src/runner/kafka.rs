@@ -358,7 +358,6 @@ pub fn run(job: KafkaRun, clock: Arc<dyn Clock>, stop: Arc<AtomicBool>) -> anyho
     let source = KafkaSource::new(&job.kafka, handler, Arc::clone(&clock))?;
     let mut commits = 0u64;
     let mut last_commit = Instant::now();
-    let mut idle_since: Option<Instant> = None;
     let mut drained = false;
 
     let outcome: anyhow::Result<()> = loop {
@@ -373,13 +372,11 @@ pub fn run(job: KafkaRun, clock: Arc<dyn Clock>, stop: Arc<AtomicBool>) -> anyho
         if let Some(error) = partitions.take_failure() {
             break Err(error);
         }
-        if !batch.is_empty() {
-            idle_since = None;
-            if let Err(error) = flow.send(batch) {
-                break Err(error);
-            }
-        } else if idle_since.is_none() {
-            idle_since = Some(Instant::now());
+        // Nothing arrived within POLL_WAIT: time to ask whether everything is consumed
+        // (at most once per POLL_WAIT, as that poll waited that long).
+        let idle = batch.is_empty();
+        if !idle && let Err(error) = flow.send(batch) {
+            break Err(error);
         }
         if last_commit.elapsed() >= job.commit_interval {
             match commit_and_hint(&partitions, &source, dead_letter_producer.as_deref()) {
@@ -388,7 +385,7 @@ pub fn run(job: KafkaRun, clock: Arc<dyn Clock>, stop: Arc<AtomicBool>) -> anyho
             }
             last_commit = Instant::now();
         }
-        if job.until_idle && idle_since.is_some_and(|t| t.elapsed() >= POLL_WAIT) {
+        if job.until_idle && idle {
             partitions.in_flight.wait_routed();
             if let Some(error) = partitions.take_failure() {
                 break Err(error);
