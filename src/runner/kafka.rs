@@ -179,6 +179,9 @@ impl Partitions {
         let live = self.lock();
         let ids: Vec<PartitionId> = live.keys().cloned().collect();
         let mut guards: Vec<_> = live.values().map(|shared| lock_pipeline(shared)).collect();
+        // Dead letters first, with every pipeline locked so that no lane sends more: once the
+        // offsets are committed, a restart never re-sends them.
+        flush_dead_letters(self.dead_letters.as_deref())?;
         let outcomes = each_in_parallel(as_mut(&mut guards), self.job.threads, |pipeline| {
             let before = pipeline.resume_offset();
             Ok((before, pipeline.commit(now)?))
@@ -379,7 +382,7 @@ pub fn run(job: KafkaRun, clock: Arc<dyn Clock>, stop: Arc<AtomicBool>) -> anyho
             break Err(error);
         }
         if last_commit.elapsed() >= job.commit_interval {
-            match commit_and_hint(&partitions, &source, dead_letter_producer.as_deref()) {
+            match commit_and_hint(&partitions, &source) {
                 Ok(n) => commits += n,
                 Err(error) => break Err(error),
             }
@@ -413,7 +416,7 @@ pub fn run(job: KafkaRun, clock: Arc<dyn Clock>, stop: Arc<AtomicBool>) -> anyho
         Some(error) => Err(error),
         None => Ok(()),
     });
-    let final_commit = commit_and_hint(&partitions, &source, dead_letter_producer.as_deref());
+    let final_commit = commit_and_hint(&partitions, &source);
     outcome?;
     commits += final_commit?;
     if let (true, Some(drift)) = (drained, &partitions.drift) {
@@ -456,13 +459,7 @@ fn poll_batch(source: &KafkaSource, retry_budget: Duration) -> anyhow::Result<Ve
     Ok(batch)
 }
 
-fn commit_and_hint(
-    partitions: &Partitions,
-    source: &KafkaSource,
-    dead_letter_producer: Option<&DeadLetterProducer>,
-) -> anyhow::Result<u64> {
-    // Dead letters first: once the offsets are committed, a restart never re-sends them.
-    flush_dead_letters(dead_letter_producer)?;
+fn commit_and_hint(partitions: &Partitions, source: &KafkaSource) -> anyhow::Result<u64> {
     let holds_all = partitions.drift.as_ref().filter(|drift| drift.wants_check()).map(|_| {
         source.holds_every_partition().unwrap_or_else(|error| {
             tracing::warn!(%error, "cannot tell whether this member holds every partition");
