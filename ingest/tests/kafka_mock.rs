@@ -134,14 +134,31 @@ fn settings(brokers: &str, topic: &str, group: &str) -> KafkaSettings {
 }
 
 fn source(brokers: &str, topic: &str, group: &str, handler: Arc<RecordingHandler>) -> KafkaSource {
-    let clock = Arc::new(ManualClock::new(Timestamp::from_millis(1_700_000_000_000)));
+    KafkaSource::new(&quick_settings(brokers, topic, group), handler, test_clock()).expect("consumer")
+}
+
+fn test_clock() -> Arc<ManualClock> {
+    Arc::new(ManualClock::new(Timestamp::from_millis(1_700_000_000_000)))
+}
+
+fn quick_settings(brokers: &str, topic: &str, group: &str) -> KafkaSettings {
     let mut settings = settings(brokers, topic, group);
     // The mock coordinator waits up to a session timeout for members to rejoin a
     // rebalance; a short one keeps the group tests quick. (Also shows that properties
     // override convolens' defaults.)
     settings.properties.insert("session.timeout.ms".into(), "6000".into());
     settings.properties.insert("heartbeat.interval.ms".into(), "500".into());
-    KafkaSource::new(&settings, handler, clock).expect("consumer")
+    settings
+}
+
+/// Offsets consumed per partition.
+fn offsets_by_partition(records: &[KafkaRecord]) -> BTreeMap<i32, Vec<i64>> {
+    let mut offsets: BTreeMap<i32, Vec<i64>> = BTreeMap::new();
+    for record in records {
+        let (_, partition, offset) = position(record);
+        offsets.entry(partition).or_default().push(offset);
+    }
+    offsets
 }
 
 fn position(record: &KafkaRecord) -> (String, i32, i64) {
@@ -329,6 +346,151 @@ fn start_from_handler_offsets(cluster: &TestCluster) {
         let expected: Vec<i64> = (start.min(*high)..*high).collect();
         assert_eq!(got, expected, "partition {partition} (high watermark {high})");
     }
+}
+
+#[test]
+fn without_a_handler_offset_a_partition_starts_at_the_groups_offset_else_where_start_from_says() {
+    within_deadline(|| start_from_group_or_setting(&TestCluster::embedded()));
+}
+
+fn start_from_group_or_setting(cluster: &TestCluster) {
+    let topic = unique("fallback");
+    let group = unique("group");
+    cluster.create_topic(&topic, 2);
+    let lines = (0..60).map(|i| (Some(format!("k{i}").into_bytes()), b"x".to_vec()));
+    produce_lines(cluster.brokers(), &topic, lines, &BTreeMap::new()).expect("produce");
+    let highs = high_watermarks(cluster.brokers(), &topic, 2);
+    assert!(
+        highs.iter().all(|&high| high > 5),
+        "both partitions hold lines: {highs:?}"
+    );
+
+    // The group has a committed offset for partition 0 only.
+    {
+        let member = source(cluster.brokers(), &topic, &group, Arc::new(RecordingHandler::default()));
+        assert_eq!(consume(&member, 60).len(), 60);
+        member.commit_hint(&[(PartitionId::new(topic.as_str(), 0), 5)]);
+        let deadline = Instant::now() + WAIT;
+        while group_offsets(cluster.brokers(), &group, &topic, 2)[0] != Offset::Offset(5) && Instant::now() < deadline {
+            let _ = member.poll(POLL).expect("poll");
+        }
+        assert_eq!(
+            group_offsets(cluster.brokers(), &group, &topic, 2)[0],
+            Offset::Offset(5)
+        );
+    }
+
+    // Earliest: partition 0 resumes at the group's offset, partition 1 starts at 0.
+    let handler = Arc::new(RecordingHandler::default());
+    let earliest = source(cluster.brokers(), &topic, &group, handler);
+    let (records, drained) = consume_until_drained(&earliest);
+    assert!(drained);
+    let offsets = offsets_by_partition(&records);
+    assert_eq!(
+        offsets.get(&0).cloned().unwrap_or_default(),
+        (5..highs[0]).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        offsets.get(&1).cloned().unwrap_or_default(),
+        (0..highs[1]).collect::<Vec<_>>()
+    );
+    drop(earliest);
+
+    // Latest, in a group without offsets: nothing produced before the assignment arrives,
+    // everything produced after it does.
+    let mut settings = quick_settings(cluster.brokers(), &topic, &unique("group"));
+    settings.start_from = StartFrom::Latest;
+    let latest = KafkaSource::new(&settings, Arc::new(RecordingHandler::default()), test_clock()).expect("consumer");
+    let (mut before, drained) = consume_until_drained(&latest);
+    assert!(drained);
+    // Polled a while longer, so that the end offsets are resolved before more is produced.
+    let settle = Instant::now() + Duration::from_millis(500);
+    while Instant::now() < settle {
+        before.extend(latest.poll(POLL).expect("poll"));
+    }
+    assert!(
+        before.is_empty(),
+        "read {} records produced before the assignment",
+        before.len()
+    );
+    let more = (60..80).map(|i| (Some(format!("k{i}").into_bytes()), b"y".to_vec()));
+    produce_lines(cluster.brokers(), &topic, more, &BTreeMap::new()).expect("produce");
+    let after = consume(&latest, 20);
+    assert_eq!(after.len(), 20);
+    let new_highs = high_watermarks(cluster.brokers(), &topic, 2);
+    let offsets = offsets_by_partition(&after);
+    for partition in 0..2 {
+        let expected: Vec<i64> = (highs[partition]..new_highs[partition]).collect();
+        let got = offsets.get(&(partition as i32)).cloned().unwrap_or_default();
+        assert_eq!(got, expected, "partition {partition}");
+    }
+}
+
+/// The consumer group's committed offsets, asked by a separate plain consumer.
+fn group_offsets(brokers: &str, group: &str, topic: &str, partitions: i32) -> Vec<Offset> {
+    let observer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", group)
+        .create()
+        .expect("observer");
+    let mut query = TopicPartitionList::new();
+    for partition in 0..partitions {
+        query.add_partition(topic, partition);
+    }
+    let answer = observer
+        .committed_offsets(query, Duration::from_secs(5))
+        .expect("committed");
+    answer.elements().iter().map(|e| e.offset()).collect()
+}
+
+#[test]
+fn an_until_idle_source_says_when_every_partition_reached_its_end() {
+    within_deadline(|| caught_up_at_partition_ends(&TestCluster::embedded()));
+}
+
+fn caught_up_at_partition_ends(cluster: &TestCluster) {
+    let topic = unique("ends");
+    // Four partitions, one line: three partitions stay empty, and still count as at their end.
+    cluster.create_topic(&topic, 4);
+    produce_lines(
+        cluster.brokers(),
+        &topic,
+        [(Some(b"k".to_vec()), b"1".to_vec())],
+        &BTreeMap::new(),
+    )
+    .expect("produce");
+    let settings = quick_settings(cluster.brokers(), &topic, &unique("group"));
+    let source =
+        KafkaSource::until_idle(&settings, Arc::new(RecordingHandler::default()), test_clock()).expect("consumer");
+    let deadline = Instant::now() + WAIT;
+    let mut records = Vec::new();
+    while !source.take_caught_up() && Instant::now() < deadline {
+        records.extend(source.poll(POLL).expect("poll"));
+    }
+    assert_eq!(records.len(), 1, "caught up only after the one line");
+    assert!(source.drained().expect("drained"), "caught up means drained");
+    assert!(!source.take_caught_up(), "reported once");
+
+    // More lines: not caught up until they are consumed, then caught up again.
+    let more = (0..30).map(|i| (Some(format!("k{i}").into_bytes()), b"2".to_vec()));
+    produce_lines(cluster.brokers(), &topic, more, &BTreeMap::new()).expect("produce");
+    let deadline = Instant::now() + WAIT;
+    let mut caught_up_at = None;
+    while Instant::now() < deadline && caught_up_at.is_none() {
+        records.extend(source.poll(POLL).expect("poll"));
+        if source.take_caught_up() {
+            caught_up_at = Some(records.len());
+        }
+    }
+    assert_eq!(caught_up_at, Some(31), "caught up again right after the last line");
+
+    // A plain consumer whose properties ask for partition ends is not disturbed by them.
+    let mut settings = quick_settings(cluster.brokers(), &topic, &unique("group"));
+    settings.properties.insert("enable.partition.eof".into(), "true".into());
+    let plain = KafkaSource::new(&settings, Arc::new(RecordingHandler::default()), test_clock()).expect("consumer");
+    let (records, drained) = consume_until_drained(&plain);
+    assert!(drained);
+    assert_eq!(records.len(), 31);
 }
 
 #[test]
@@ -591,6 +753,18 @@ fn real_broker_a_second_member_takes_over_partitions() {
 #[ignore = "needs a real broker in CONVOLENS_TEST_BROKERS"]
 fn real_broker_start_offsets_from_on_assign_are_honoured() {
     within_deadline(|| start_from_handler_offsets(&TestCluster::external()));
+}
+
+#[test]
+#[ignore = "needs a real broker in CONVOLENS_TEST_BROKERS"]
+fn real_broker_start_from_the_groups_offset_or_the_setting() {
+    within_deadline(|| start_from_group_or_setting(&TestCluster::external()));
+}
+
+#[test]
+#[ignore = "needs a real broker in CONVOLENS_TEST_BROKERS"]
+fn real_broker_an_until_idle_source_says_when_every_partition_reached_its_end() {
+    within_deadline(|| caught_up_at_partition_ends(&TestCluster::external()));
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! The consumer's librdkafka context: rebalances call the runner's [`PartitionHandler`],
 //! errors feed broker health and rate-limited warnings.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -12,6 +12,8 @@ use rdkafka::error::{KafkaError, KafkaResult};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use rdkafka::types::RDKafkaRespErr;
 
+use convolens_core::spec::StartFrom;
+
 use super::classify::{KafkaErrorKind, kind_of};
 use super::health::{BrokerHealth, WarnLimiter};
 use super::{PartitionHandler, PartitionId, forward_log};
@@ -20,6 +22,10 @@ use crate::IngestError;
 /// How often a transient broker error is logged at most.
 const WARN_INTERVAL: Duration = Duration::from_secs(10);
 
+/// How long an assignment waits for the group's committed offsets of partitions the
+/// handler has no start for; past it, librdkafka looks them up itself.
+const COMMITTED_TIMEOUT: Duration = Duration::from_secs(2);
+
 pub struct SourceContext {
     handler: Arc<dyn PartitionHandler>,
     pub(crate) health: BrokerHealth,
@@ -27,18 +33,25 @@ pub struct SourceContext {
     /// Start offsets the handler chose for the partitions assigned now: where a partition
     /// is before its first message has been consumed.
     starts: Mutex<HashMap<PartitionId, i64>>,
+    /// Where a partition without a start offset or a committed group offset begins.
+    start_from: StartFrom,
+    /// Partitions (by number: librdkafka's end-of-partition event names no topic) whose
+    /// end was reached since their last message; cleared by every rebalance.
+    pub(crate) at_end: Mutex<BTreeSet<i32>>,
     /// An error raised inside a rebalance callback, which cannot return one; the next
     /// `poll` reports it.
     deferred: Mutex<Option<IngestError>>,
 }
 
 impl SourceContext {
-    pub(crate) fn new(handler: Arc<dyn PartitionHandler>) -> Self {
+    pub(crate) fn new(handler: Arc<dyn PartitionHandler>, start_from: StartFrom) -> Self {
         SourceContext {
             handler,
             health: BrokerHealth::new(Instant::now()),
             warnings: WarnLimiter::new(WARN_INTERVAL),
             starts: Mutex::new(HashMap::new()),
+            start_from,
+            at_end: Mutex::new(BTreeSet::new()),
             deferred: Mutex::new(None),
         }
     }
@@ -72,6 +85,7 @@ impl SourceContext {
 
     fn assign(&self, consumer: &BaseConsumer<Self>, tpl: &mut TopicPartitionList, cooperative: bool) {
         let partitions = partitions_of(tpl);
+        lock(&self.at_end).clear();
         let starts = self.handler.on_assign(&partitions);
         if starts.len() != partitions.len() {
             tracing::warn!(
@@ -80,26 +94,28 @@ impl SourceContext {
                 "PartitionHandler::on_assign returned the wrong number of offsets; missing ones use the group's"
             );
         }
+        let mut without_start = TopicPartitionList::new();
         let mut known = lock(&self.starts);
-        for (partition, start) in partitions.iter().zip(starts) {
-            let Some(offset) = start else { continue };
-            if offset < 0 {
-                tracing::warn!(%partition, offset, "negative start offset ignored");
-                continue;
-            }
+        for (partition, start) in partitions.iter().zip(starts.into_iter().chain(std::iter::repeat(None))) {
+            let offset = match start {
+                Some(offset) if offset >= 0 => offset,
+                Some(offset) => {
+                    tracing::warn!(%partition, offset, "negative start offset ignored");
+                    without_start.add_partition(&partition.topic, partition.partition);
+                    continue;
+                }
+                None => {
+                    without_start.add_partition(&partition.topic, partition.partition);
+                    continue;
+                }
+            };
             // Setting the offset in the list handed to assign (rather than seeking later)
             // means librdkafka never fetches from anywhere else.
-            match tpl.set_partition_offset(&partition.topic, partition.partition, Offset::Offset(offset)) {
-                Ok(()) => {
-                    known.insert(partition.clone(), offset);
-                }
-                Err(source) => self.defer(IngestError::Kafka {
-                    during: "set start offset",
-                    source,
-                }),
-            }
+            self.set_start(tpl, partition, Offset::Offset(offset));
+            known.insert(partition.clone(), offset);
         }
         drop(known);
+        self.start_without_handler_offset(consumer, tpl, without_start);
         let assigned = if cooperative {
             consumer.incremental_assign(tpl)
         } else {
@@ -112,6 +128,56 @@ impl SourceContext {
             });
         }
         tracing::info!(partitions = %list(&partitions), "partitions assigned");
+    }
+
+    fn set_start(&self, tpl: &mut TopicPartitionList, partition: &PartitionId, offset: Offset) {
+        if let Err(source) = tpl.set_partition_offset(&partition.topic, partition.partition, offset) {
+            self.defer(IngestError::Kafka {
+                during: "set start offset",
+                source,
+            });
+        }
+    }
+
+    /// Partitions the handler has no offset for start at the group's committed offset,
+    /// else at `start_from`, as librdkafka would choose. Choosing here saves time: when
+    /// librdkafka finds no committed offset, it waits 100 ms before it asks for the
+    /// partition's first or last offset (`rd_kafka_offset_reset` after `__NO_OFFSET`), on
+    /// every first assignment of a fresh topic. If the group cannot answer quickly,
+    /// librdkafka looks the offsets up itself.
+    fn start_without_handler_offset(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        tpl: &mut TopicPartitionList,
+        partitions: TopicPartitionList,
+    ) {
+        if partitions.count() == 0 {
+            return;
+        }
+        let committed = match consumer.committed_offsets(partitions, COMMITTED_TIMEOUT) {
+            Ok(committed) => committed,
+            Err(error) => {
+                tracing::debug!(%error, "committed offsets not read at assignment; librdkafka looks them up");
+                return;
+            }
+        };
+        let mut known = lock(&self.starts);
+        for element in committed.elements() {
+            let partition = PartitionId::new(element.topic(), element.partition());
+            match element.offset() {
+                Offset::Offset(offset) if offset >= 0 => {
+                    self.set_start(tpl, &partition, Offset::Offset(offset));
+                    known.insert(partition, offset);
+                }
+                _ => {
+                    let start = match self.start_from {
+                        StartFrom::Earliest => Offset::Beginning,
+                        StartFrom::Latest => Offset::End,
+                    };
+                    self.set_start(tpl, &partition, start);
+                }
+            }
+        }
     }
 
     fn revoke(&self, consumer: &BaseConsumer<Self>, tpl: &TopicPartitionList, cooperative: bool) {
@@ -127,6 +193,7 @@ impl SourceContext {
             known.remove(partition);
         }
         drop(known);
+        lock(&self.at_end).clear();
         let unassigned = if cooperative {
             consumer.incremental_unassign(tpl)
         } else {
@@ -161,6 +228,7 @@ impl SourceContext {
             self.handler.on_lost(&partitions);
         }
         lock(&self.starts).clear();
+        lock(&self.at_end).clear();
         let unassigned = if cooperative {
             consumer.incremental_unassign(&current)
         } else {

@@ -1,7 +1,8 @@
 //! The group consumer the runner polls.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use convolens_core::spec::StartFrom;
@@ -32,6 +33,8 @@ pub struct KafkaSource {
     /// Shared topic names, so a record's position does not allocate one per message.
     topic_names: Vec<Arc<str>>,
     clock: Arc<dyn Clock>,
+    /// Every assigned partition reached its end: see [`KafkaSource::take_caught_up`].
+    caught_up: AtomicBool,
 }
 
 impl KafkaSource {
@@ -42,14 +45,36 @@ impl KafkaSource {
         handler: Arc<dyn PartitionHandler>,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, IngestError> {
-        let config = settings.consumer_config()?;
-        let consumer: BaseConsumer<SourceContext> =
-            config
-                .create_with_context(SourceContext::new(handler))
-                .map_err(|source| IngestError::Kafka {
-                    during: "create consumer",
-                    source,
-                })?;
+        Self::create(settings, handler, clock, false)
+    }
+
+    /// A consumer for a run that stops once drained: librdkafka reports reaching the end
+    /// of each partition, and [`KafkaSource::take_caught_up`] says when every assigned
+    /// partition is there, without waiting for a poll to come back empty.
+    pub fn until_idle(
+        settings: &KafkaSettings,
+        handler: Arc<dyn PartitionHandler>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, IngestError> {
+        Self::create(settings, handler, clock, true)
+    }
+
+    fn create(
+        settings: &KafkaSettings,
+        handler: Arc<dyn PartitionHandler>,
+        clock: Arc<dyn Clock>,
+        report_ends: bool,
+    ) -> Result<Self, IngestError> {
+        let mut config = settings.consumer_config()?;
+        if report_ends {
+            config.set("enable.partition.eof", "true");
+        }
+        let consumer: BaseConsumer<SourceContext> = config
+            .create_with_context(SourceContext::new(handler, settings.start_from))
+            .map_err(|source| IngestError::Kafka {
+                during: "create consumer",
+                source,
+            })?;
         let topics: Vec<&str> = settings.topics.iter().map(String::as_str).collect();
         consumer.subscribe(&topics).map_err(|source| IngestError::Kafka {
             during: "subscribe",
@@ -61,25 +86,40 @@ impl KafkaSource {
             start_from: settings.start_from,
             topic_names: settings.topics.iter().map(|t| Arc::from(t.as_str())).collect(),
             clock,
+            caught_up: AtomicBool::new(false),
         })
     }
 
     /// Waits up to `timeout` for the next message. Ok(None) when none arrived (or a
-    /// rebalance was handled instead). Broker errors come back as errors whose
-    /// [`IngestError::class`] says whether to retry; they are also logged, rate-limited.
+    /// rebalance was handled instead, or every assigned partition just reached its end).
+    /// Broker errors come back as errors whose [`IngestError::class`] says whether to
+    /// retry; they are also logged, rate-limited.
     pub fn poll(&self, timeout: Duration) -> Result<Option<KafkaRecord>, IngestError> {
-        let poll_error = match self.consumer.poll(timeout) {
-            // A message goes out before any error a rebalance callback left behind: once
-            // polled, librdkafka has moved past it, so dropping it would lose it.
-            Some(Ok(message)) => {
-                self.context().health.record_contact();
-                return Ok(Some(self.record_of(&message)));
+        let deadline = Instant::now() + timeout;
+        let poll_error = loop {
+            match self.consumer.poll(deadline.saturating_duration_since(Instant::now())) {
+                // A message goes out before any error a rebalance callback left behind:
+                // once polled, librdkafka has moved past it, so dropping it would lose it.
+                Some(Ok(message)) => {
+                    self.context().health.record_contact();
+                    self.left_end(message.partition());
+                    return Ok(Some(self.record_of(&message)));
+                }
+                // Not an error: the partition is consumed up to its high watermark.
+                Some(Err(KafkaError::PartitionEOF(partition))) => {
+                    if self.reached_end(partition) {
+                        break None;
+                    }
+                    if Instant::now() >= deadline {
+                        break None;
+                    }
+                }
+                Some(Err(source)) => {
+                    self.context().note_error(&source, "poll");
+                    break Some(source);
+                }
+                None => break None,
             }
-            Some(Err(source)) => {
-                self.context().note_error(&source, "poll");
-                Some(source)
-            }
-            None => None,
         };
         if let Some(error) = self.context().take_deferred_error() {
             return Err(error);
@@ -88,6 +128,39 @@ impl KafkaSource {
             Some(source) => Err(IngestError::Kafka { during: "poll", source }),
             None => Ok(None),
         }
+    }
+
+    /// True once after every assigned partition has reached its end (as librdkafka saw
+    /// the high watermarks in its last fetches) with no message since: the time to ask
+    /// [`KafkaSource::drained`]. Only a consumer made with [`KafkaSource::until_idle`] (or
+    /// whose properties set `enable.partition.eof`) hears of partition ends.
+    ///
+    /// librdkafka names no topic in a partition's end, so with several topics partition 0
+    /// of one may stand for partition 0 of another: a hint to check, never a verdict.
+    pub fn take_caught_up(&self) -> bool {
+        self.caught_up.swap(false, Ordering::Relaxed)
+    }
+
+    fn left_end(&self, partition: i32) {
+        let mut at_end = lock(&self.context().at_end);
+        if !at_end.is_empty() {
+            at_end.remove(&partition);
+            self.caught_up.store(false, Ordering::Relaxed);
+        }
+    }
+
+    /// Records a partition's end; true when that completes the assignment.
+    fn reached_end(&self, partition: i32) -> bool {
+        let mut at_end = lock(&self.context().at_end);
+        at_end.insert(partition);
+        let every = match self.consumer.assignment() {
+            Ok(assigned) => assigned.count() > 0 && assigned.elements().iter().all(|e| at_end.contains(&e.partition())),
+            Err(_) => false,
+        };
+        if every {
+            self.caught_up.store(true, Ordering::Relaxed);
+        }
+        every
     }
 
     fn record_of(&self, message: &BorrowedMessage<'_>) -> KafkaRecord {
@@ -331,4 +404,9 @@ impl KafkaSource {
     fn context(&self) -> &SourceContext {
         self.consumer.context()
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A set updated in one step; a panic elsewhere cannot leave it half-written.
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
