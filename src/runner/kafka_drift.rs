@@ -68,6 +68,14 @@ impl KafkaDrift {
         self.lock().stale = true;
     }
 
+    /// The assignment changed since the stream was opened: the runner commits right away,
+    /// so that the stream re-opens while the new partitions have routed little or nothing
+    /// (reading the lake then, rather than after a run's worth of commits, keeps the
+    /// re-open off the end of a run).
+    pub fn is_stale(&self) -> bool {
+        self.lock().stale
+    }
+
     /// Whether the next commit round (re-)opens the stream, and so needs to know if this
     /// member holds every partition.
     pub fn wants_check(&self) -> bool {
