@@ -135,7 +135,8 @@ impl NdjsonReader {
                 }));
             } else {
                 out.push(ReadItem::Record(RawRecord {
-                    bytes: buf.clone(),
+                    // `read_line` sized it to the line: taken, not copied again.
+                    bytes: std::mem::take(&mut buf),
                     position,
                     received_at,
                 }));
@@ -166,12 +167,18 @@ impl NdjsonReader {
                 break;
             }
             saw_any = true;
-            let (chunk, done) = match available.iter().position(|&b| b == b'\n') {
+            let (chunk, done) = match memchr::memchr(b'\n', available) {
                 Some(i) => (&available[..i], Some(i + 1)),
                 None => (available, None),
             };
             let room = self.max_record_bytes.saturating_sub(buf.len());
-            buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            let kept = &chunk[..chunk.len().min(room)];
+            if buf.is_empty() && done.is_some() {
+                // The whole line is buffered: one allocation of its exact size, which the
+                // record keeps.
+                buf.reserve_exact(kept.len());
+            }
+            buf.extend_from_slice(kept);
             full_len += chunk.len();
             let consumed = done.unwrap_or(chunk.len());
             self.reader.consume(consumed);
@@ -236,6 +243,29 @@ mod tests {
                 (5, b"{\"c\":3}".to_vec())
             ]
         );
+    }
+
+    #[test]
+    fn lines_across_read_buffer_boundaries_arrive_whole_and_exact() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("long.ndjson");
+        // Lines of 1 byte to 700 KiB: some end exactly at, some span, some exceed the 256 KiB
+        // read buffer; CRLF on every other one.
+        let lengths = [1usize, 100_000, 262_143, 262_144, 300_000, 5, 700_000, 17];
+        let lines: Vec<Vec<u8>> = lengths
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| (0..n).map(|j| b'a' + ((i + j) % 26) as u8).collect())
+            .collect();
+        let mut file = Vec::new();
+        for (i, line) in lines.iter().enumerate() {
+            file.extend_from_slice(line);
+            file.extend_from_slice(if i % 2 == 0 { b"\r\n" } else { b"\n" });
+        }
+        std::fs::write(&path, &file).expect("write");
+        let items = read_all(path.to_str().expect("utf8 path"), 1 << 20);
+        let expected: Vec<(u64, Vec<u8>)> = lines.into_iter().enumerate().map(|(i, l)| (i as u64 + 1, l)).collect();
+        assert_eq!(lines_of(&items), expected);
     }
 
     #[test]
