@@ -14,8 +14,13 @@ Three runs on the same amount of generated traffic (same generator, same seed):
 Wall time, CPU time and peak RSS come from os.wait4. Prints a markdown table; the
 figures go into BENCHMARKS.md by hand.
 
+Single runs vary by 10 % or more on a shared 2-core machine. `--pairs N` then alternates N
+runs of the file path and of the demo (stopped once it printed its pipeline line, before
+its reports), with a pause before each, and prints the medians and their ratio.
+
     python3 scripts/bench_kafka.py --bin /root/.cache/convolens-target/release/convolens
     python3 scripts/bench_kafka.py --conversations 70000 --skip-tansu
+    python3 scripts/bench_kafka.py --skip-tansu --pairs 7
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from __future__ import annotations
 import argparse
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -67,6 +73,47 @@ def demo(binary: Path, conversations: int, work: Path) -> dict:
         f"produce {float(produced.group(2)):.2f} s; whole process {wall:.2f} s (with its reports); "
         "RSS includes the producer",
     }
+
+
+def demo_after_join(binary: Path, conversations: int, work: Path) -> float:
+    """The demo's seconds from the first assignment to the last commit; the process is
+    stopped after its pipeline line, so its reports do not take minutes per run."""
+    lake = work / "lake-pairs"
+    child = subprocess.Popen(
+        [str(binary), "demo", "--conversations", str(conversations), "--lake", str(lake)],
+        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        for line in child.stderr:
+            timing = re.search(r"\(([\d.]+) s to the last commit: .*consumer group join ([\d.]+) s", line)
+            if timing:
+                return float(timing.group(1)) - float(timing.group(2))
+        raise SystemExit(f"demo ended ({child.wait()}) without its pipeline line")
+    finally:
+        child.kill()
+        child.wait()
+        shutil.rmtree(lake, ignore_errors=True)
+
+
+def alternate(binary: Path, conversations: int, ndjson: Path, lines: int, work: Path, pairs: int) -> None:
+    file_runs, kafka_runs = [], []
+    for _ in range(pairs):
+        for runs, measure in (
+            (file_runs, lambda: file_path(binary, ndjson, lines, work)["seconds"]),
+            (kafka_runs, lambda: demo_after_join(binary, conversations, work)),
+        ):
+            shutil.rmtree(work / "lake-file", ignore_errors=True)
+            subprocess.run(["sync"], check=False)
+            time.sleep(1)
+            runs.append(measure())
+    file_median, kafka_median = statistics.median(file_runs), statistics.median(kafka_runs)
+    print(f"\n{pairs} alternating pairs (s):")
+    print(f"- file path, whole process: {', '.join(f'{s:.2f}' for s in file_runs)}; median {file_median:.2f}")
+    print(
+        f"- mock cluster, first assignment to last commit: {', '.join(f'{s:.2f}' for s in kafka_runs)}; "
+        f"median {kafka_median:.2f}"
+    )
+    print(f"- ratio of the medians: {kafka_median / file_median:.2f}x")
 
 
 def generate(binary: Path, conversations: int, path: Path) -> int:
@@ -151,6 +198,7 @@ def main() -> None:
     parser.add_argument("--bin", type=Path, default=default_binary())
     parser.add_argument("--conversations", type=int, default=20_000)
     parser.add_argument("--skip-tansu", action="store_true")
+    parser.add_argument("--pairs", type=int, default=0, help="alternating file/demo runs after the table")
     args = parser.parse_args()
     binary = args.bin.resolve()
     work = Path(tempfile.mkdtemp(prefix="convolens-bench-kafka-"))
@@ -177,6 +225,8 @@ def main() -> None:
                     f"| {run['engine']}, from first assignment | {run['messages'] / after:,.0f} | {after:.2f} | "
                     f"{after / base:.2f} | | | group join excluded |"
                 )
+        if args.pairs > 0:
+            alternate(binary, args.conversations, ndjson, lines, work, args.pairs)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
