@@ -287,8 +287,8 @@ fn list(partitions: &[PartitionId]) -> String {
     partitions.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // The guarded values are plain maps updated in one step; a panic elsewhere cannot
-    // leave them half-written.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // The guarded values are plain maps and sets updated in one step; a panic elsewhere
+    // cannot leave them half-written.
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }

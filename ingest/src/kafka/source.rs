@@ -1,8 +1,8 @@
 //! The group consumer the runner polls.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use convolens_core::spec::StartFrom;
@@ -14,7 +14,7 @@ use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 
 use super::classify::{KafkaErrorKind, kind_of};
 use super::config::check_topic_name;
-use super::context::{SourceContext, partitions_of};
+use super::context::{SourceContext, lock, partitions_of};
 use super::{KafkaRecord, KafkaSettings, PartitionHandler, PartitionId};
 use crate::IngestError;
 
@@ -415,9 +415,4 @@ impl KafkaSource {
     fn context(&self) -> &SourceContext {
         self.consumer.context()
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A set updated in one step; a panic elsewhere cannot leave it half-written.
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
