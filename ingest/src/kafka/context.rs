@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use rdkafka::client::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, RebalanceProtocol};
-use rdkafka::error::{KafkaError, KafkaResult};
+use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use rdkafka::types::RDKafkaRespErr;
 
@@ -66,6 +66,11 @@ impl SourceContext {
 
     /// Records a broker error in the health state and logs it, at most every few seconds.
     pub(crate) fn note_error(&self, error: &KafkaError, during: &str) {
+        // A partition's end (asked for by until-idle consumers) is news, not trouble;
+        // librdkafka also reports it through the client's error callback.
+        if is_partition_end(error) {
+            return;
+        }
         let now = Instant::now();
         let kind = kind_of(error);
         if kind == KafkaErrorKind::Transport {
@@ -276,6 +281,13 @@ impl ConsumerContext for SourceContext {
     }
 }
 
+fn is_partition_end(error: &KafkaError) -> bool {
+    matches!(
+        error,
+        KafkaError::PartitionEOF(_) | KafkaError::Global(RDKafkaErrorCode::PartitionEOF)
+    )
+}
+
 pub(crate) fn partitions_of(tpl: &TopicPartitionList) -> Vec<PartitionId> {
     tpl.elements()
         .iter()
@@ -291,4 +303,36 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // The guarded values are plain maps and sets updated in one step; a panic elsewhere
     // cannot leave them half-written.
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use rdkafka::error::RDKafkaErrorCode;
+
+    use super::*;
+
+    struct NoPartitions;
+
+    impl PartitionHandler for NoPartitions {
+        fn on_assign(&self, partitions: &[PartitionId]) -> Vec<Option<i64>> {
+            vec![None; partitions.len()]
+        }
+        fn on_revoke(&self, _partitions: &[PartitionId]) {}
+    }
+
+    #[test]
+    fn partition_ends_are_not_reported_as_broker_trouble() {
+        let context = SourceContext::new(Arc::new(NoPartitions), StartFrom::Earliest);
+        context.note_error(&KafkaError::PartitionEOF(3), "poll");
+        context.note_error(&KafkaError::Global(RDKafkaErrorCode::PartitionEOF), "fetch");
+        // Had either been logged, the limiter would hold the next warning back.
+        assert_eq!(context.warnings.admit(Instant::now()), Some(0));
+
+        context.note_error(&KafkaError::Global(RDKafkaErrorCode::BrokerTransportFailure), "fetch");
+        assert_eq!(
+            context.warnings.admit(Instant::now()),
+            None,
+            "a real broker error is logged, and the limiter then holds the next one back"
+        );
+    }
 }
