@@ -43,6 +43,8 @@ PARTITIONS = 6
 TOPIC = "support.events"
 DEMO_SEED = 7  # `convolens demo`'s default seed
 DEMO_INCIDENT_FROM = 14 / 24  # the demo's drift starts at 14:00 of its one day
+# The demo's pipeline line: seconds to the last commit, and the group join within them.
+PIPELINE_TIMING = re.compile(r"pipeline \S+: .* \(([\d.]+) s to the last commit: .*consumer group join ([\d.]+) s")
 
 
 def demo(binary: Path, conversations: int, work: Path) -> dict:
@@ -55,12 +57,10 @@ def demo(binary: Path, conversations: int, work: Path) -> dict:
     if code != 0:
         raise SystemExit(f"demo failed ({code}):\n{text}")
     produced = re.search(r"produced .*?: (\d+) messages .* in ([\d.]+) s", text)
-    consumed = re.search(r"pipeline \S+: .* \(([\d.]+) s to the last commit", text)
-    if not (produced and consumed):
+    timing = PIPELINE_TIMING.search(text)
+    if not (produced and timing):
         raise SystemExit(f"demo output lacks its timing lines:\n{text}")
-    messages, seconds = int(produced.group(1)), float(consumed.group(1))
-    joined = re.search(r"consumer group join ([\d.]+) s", text)
-    join = float(joined.group(1)) if joined else 0.0
+    messages, seconds, join = int(produced.group(1)), float(timing.group(1)), float(timing.group(2))
     partitions = re.search(r"topic \S+ \((\d+) partitions\)", text)
     return {
         "engine": "Kafka, mock cluster (demo)",
@@ -85,7 +85,7 @@ def demo_after_join(binary: Path, conversations: int, work: Path) -> float:
     )
     try:
         for line in child.stderr:
-            timing = re.search(r"\(([\d.]+) s to the last commit: .*consumer group join ([\d.]+) s", line)
+            timing = PIPELINE_TIMING.search(line)
             if timing:
                 return float(timing.group(1)) - float(timing.group(2))
         raise SystemExit(f"demo ended ({child.wait()}) without its pipeline line")

@@ -173,9 +173,7 @@ impl Partitions {
     }
 
     fn retire(&self, pipeline: &PartitionPipeline) {
-        let mut retired = self.retired.lock().unwrap_or_else(|p| p.into_inner());
-        add_counts(&mut retired.routed, &pipeline.counts);
-        retired.conversations += pipeline.conversations;
+        tally(&mut self.retired.lock().unwrap_or_else(|p| p.into_inner()), pipeline);
     }
 
     /// Commits every dirty partition, then hands what the commits published to the
@@ -311,6 +309,12 @@ impl PartitionHandler for Partitions {
             }
         }
     }
+}
+
+/// Adds a partition's counts to a run summary.
+fn tally(summary: &mut KafkaSummary, pipeline: &PartitionPipeline) {
+    add_counts(&mut summary.routed, &pipeline.counts);
+    summary.conversations += pipeline.conversations;
 }
 
 fn add_counts(total: &mut RouteCounts, more: &RouteCounts) {
@@ -460,9 +464,7 @@ pub fn run(job: KafkaRun, clock: Arc<dyn Clock>, stop: Arc<AtomicBool>) -> anyho
     }
     let mut summary = *partitions.retired.lock().unwrap_or_else(|p| p.into_inner());
     for shared in partitions.lock().values() {
-        let pipeline = lock_pipeline(shared);
-        add_counts(&mut summary.routed, &pipeline.counts);
-        summary.conversations += pipeline.conversations;
+        tally(&mut summary, &lock_pipeline(shared));
     }
     summary.partitions = partitions.seen.lock().unwrap_or_else(|p| p.into_inner()).len();
     summary.commits += commits;
