@@ -4,7 +4,7 @@
 use convolens_core::{DeadLetter, InvalidReason, RawRecord, SourcePosition, Timestamp};
 use convolens_sinks::LandedEvent;
 use convolens_transforms::decode::{DecodeLimits, decode};
-use convolens_transforms::processor::{Processor, Pushed};
+use convolens_transforms::processor::{Admission, Processor};
 use convolens_transforms::redact::Redactor;
 
 /// A record after decoding: a redacted event (with its raw bytes, kept in case it turns
@@ -95,34 +95,28 @@ impl RouteStage {
                 self.counts.dead_letters += 1;
                 out.dead_letters.push(dead);
             }
-            Decoded::Valid { event: landed, raw } => {
-                let LandedEvent {
-                    event,
-                    position,
-                    received_at,
-                } = landed;
-                match self.processor.push(event) {
-                    Pushed::Accepted(event) => {
-                        self.counts.events += 1;
-                        if matches!(event.payload, convolens_core::Payload::Unknown) {
-                            self.counts.unknown_types += 1;
-                        }
-                        out.events.push(LandedEvent {
-                            event,
-                            position,
-                            received_at,
-                        });
+            Decoded::Valid { event: landed, raw } => match self.processor.admit(&landed.event) {
+                Admission::Accepted => {
+                    self.counts.events += 1;
+                    if matches!(landed.event.payload, convolens_core::Payload::Unknown) {
+                        self.counts.unknown_types += 1;
                     }
-                    Pushed::Duplicate(_) => self.counts.duplicates += 1,
-                    Pushed::TooLate(event) => {
-                        self.counts.too_late += 1;
-                        self.counts.dead_letters += 1;
-                        let watermark = self.processor.watermark().unwrap_or(Timestamp::MIN);
-                        out.dead_letters
-                            .push(too_late(raw, event.occurred_at, watermark, position, received_at));
-                    }
+                    out.events.push(landed);
                 }
-            }
+                Admission::Duplicate => self.counts.duplicates += 1,
+                Admission::TooLate => {
+                    self.counts.too_late += 1;
+                    self.counts.dead_letters += 1;
+                    let watermark = self.processor.watermark().unwrap_or(Timestamp::MIN);
+                    let LandedEvent {
+                        event,
+                        position,
+                        received_at,
+                    } = landed;
+                    out.dead_letters
+                        .push(too_late(raw, event.occurred_at, watermark, position, received_at));
+                }
+            },
         }
     }
 }
