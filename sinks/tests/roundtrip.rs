@@ -324,10 +324,12 @@ proptest! {
 }
 
 /// Columns whose values are all distinct are written plain; the others keep Parquet's
-/// dictionary encoding (which is what makes low-cardinality text small).
+/// dictionary encoding (which is what makes low-cardinality text small). Free-text
+/// columns carry no min/max statistics; the others do.
 #[test]
-fn distinct_valued_columns_are_written_without_a_dictionary() {
+fn tuned_columns_are_written_as_configured() {
     use datafusion::parquet::basic::Encoding;
+    use datafusion::parquet::file::metadata::ColumnChunkMetaData;
     use proptest::strategy::ValueTree;
 
     let mut runner = proptest::test_runner::TestRunner::deterministic();
@@ -346,18 +348,25 @@ fn distinct_valued_columns_are_written_without_a_dictionary() {
     for path in files {
         let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(&path).expect("file")).expect("parquet");
         for row_group in builder.metadata().row_groups() {
-            let dictionary_encoded = |name: &str| {
-                let column = row_group
+            let column = |name: &str| -> &ColumnChunkMetaData {
+                row_group
                     .columns()
                     .iter()
                     .find(|c| c.column_path().string() == name)
-                    .unwrap_or_else(|| panic!("no column {name}"));
-                column.encodings().any(|e| e == Encoding::RLE_DICTIONARY)
+                    .unwrap_or_else(|| panic!("no column {name}"))
             };
+            let dictionary_encoded = |name: &str| column(name).encodings().any(|e| e == Encoding::RLE_DICTIONARY);
             for name in Table::Events.distinct_valued_columns() {
                 assert!(!dictionary_encoded(name), "{name} in {}", path.display());
             }
             assert!(dictionary_encoded("event_type"), "event_type in {}", path.display());
+            let has_min_max = |name: &str| column(name).statistics().is_some_and(|s| s.min_bytes_opt().is_some());
+            for name in Table::Events.free_text_columns() {
+                assert!(!has_min_max(name), "{name} in {}", path.display());
+            }
+            for name in ["event_type", "occurred_at", "conversation_id"] {
+                assert!(has_min_max(name), "{name} in {}", path.display());
+            }
         }
     }
 }

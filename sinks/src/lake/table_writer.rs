@@ -11,7 +11,7 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::metadata::KeyValue;
-use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
 use datafusion::parquet::schema::types::ColumnPath;
 
 use super::{TMP_DIR_NAME, Table, partition_dir_name, tmp_dir};
@@ -120,9 +120,12 @@ impl TableWriter {
         fs::create_dir_all(tmp_dir(lake)).map_err(SinkError::io(tmp_dir(lake)))?;
         fs::create_dir_all(table.dir(lake)).map_err(SinkError::io(table.dir(lake)))?;
         let plain = table.distinct_valued_columns().iter();
-        let properties = plain
-            .fold(WriterProperties::builder(), |builder, column| {
-                builder.set_column_dictionary_enabled(ColumnPath::from(*column), false)
+        let properties = plain.fold(WriterProperties::builder(), |builder, column| {
+            builder.set_column_dictionary_enabled(ColumnPath::from(*column), false)
+        });
+        let properties = (table.free_text_columns().iter())
+            .fold(properties, |builder, column| {
+                builder.set_column_statistics_enabled(ColumnPath::from(*column), EnabledStatistics::None)
             })
             .set_compression(Compression::ZSTD(ZstdLevel::default()))
             .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
