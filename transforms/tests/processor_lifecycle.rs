@@ -99,6 +99,48 @@ fn the_idle_timeout_closes_at_exactly_last_event_plus_idle() {
     );
 }
 
+/// A conversation's timer entry stays where its first event put it while later events
+/// move its deadline on; it must still close at its real deadline, and conversations
+/// that fall due in one watermark step close in the order of their deadlines.
+#[test]
+fn conversations_close_at_their_latest_deadline_in_deadline_order() {
+    let mut processor = Processor::new(default_settings());
+    // "a" starts first (entry at 30 min) but its last event is at 20 min: due at 50 min.
+    accepted(&mut processor, event("a1", "a", at(0), started()));
+    accepted(
+        &mut processor,
+        event("a2", "a", at(20 * MINUTE), message(Actor::Customer)),
+    );
+    // "b" is due at 10 + 30 = 40 min; "c" at 5 + 30 = 35 min.
+    accepted(&mut processor, event("b1", "b", at(10 * MINUTE), started()));
+    accepted(&mut processor, event("c1", "c", at(5 * MINUTE), started()));
+    processor.advance_watermark(at(34 * MINUTE));
+    assert!(processor.drain_facts().is_empty(), "nothing is due before 35 min");
+    processor.advance_watermark(at(45 * MINUTE));
+    let closed: Vec<String> = processor.drain_facts().into_iter().map(|f| f.conversation_id).collect();
+    assert_eq!(
+        closed,
+        ["c", "b"],
+        "a's first entry (30 min) came up, but a is due at 50 min"
+    );
+    processor.advance_watermark(at(50 * MINUTE - 1));
+    assert!(processor.drain_facts().is_empty());
+    processor.advance_watermark(at(50 * MINUTE));
+    assert_eq!(only(processor.drain_facts()).conversation_id, "a");
+
+    // One step past every deadline: the order is the deadlines', not the entries'.
+    let mut processor = Processor::new(default_settings());
+    accepted(&mut processor, event("x1", "x", at(0), started()));
+    accepted(
+        &mut processor,
+        event("x2", "x", at(20 * MINUTE), message(Actor::Customer)),
+    );
+    accepted(&mut processor, event("y1", "y", at(10 * MINUTE), started()));
+    processor.advance_watermark(at(2 * HOUR));
+    let closed: Vec<String> = processor.drain_facts().into_iter().map(|f| f.conversation_id).collect();
+    assert_eq!(closed, ["y", "x"], "y is due at 40 min, x at 50 min");
+}
+
 #[test]
 fn an_ended_conversation_closes_when_the_watermark_reaches_closed_at() {
     let mut processor = Processor::new(default_settings());

@@ -28,6 +28,30 @@ impl ConversationKey {
     }
 }
 
+/// A borrowed [`ConversationKey`] that hashes and compares like one, to look a
+/// conversation up without allocating its key.
+#[derive(Hash)]
+pub(crate) struct ConversationKeyRef<'a> {
+    // Same fields in the same order as `ConversationKey`, so the derived hashes agree.
+    tenant_id: &'a str,
+    conversation_id: &'a str,
+}
+
+impl<'a> ConversationKeyRef<'a> {
+    pub fn of(event: &'a Event) -> Self {
+        ConversationKeyRef {
+            tenant_id: &event.tenant_id,
+            conversation_id: &event.conversation_id,
+        }
+    }
+}
+
+impl hashbrown::Equivalent<ConversationKey> for ConversationKeyRef<'_> {
+    fn equivalent(&self, key: &ConversationKey) -> bool {
+        self.tenant_id == key.tenant_id && self.conversation_id == key.conversation_id
+    }
+}
+
 /// One fact-shaping event of a conversation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FactEvent {
@@ -123,5 +147,37 @@ impl FactEvent {
     /// absent `seq` before any present one, then arrival.
     pub fn order_key(&self) -> (Timestamp, Option<u64>, u64) {
         (self.occurred_at, self.seq, self.arrival)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::hash::BuildHasher;
+
+    use super::*;
+
+    /// A lookup by a borrowed key finds the owned one only if both hash alike.
+    #[test]
+    fn a_borrowed_key_hashes_and_compares_like_the_owned_one() {
+        let hasher = std::hash::RandomState::new();
+        for (tenant, conversation) in [("default", "c-1"), ("t", ""), ("", "t"), ("ab", "c"), ("a", "bc")] {
+            let owned = ConversationKey::new(tenant, conversation);
+            let borrowed = ConversationKeyRef {
+                tenant_id: tenant,
+                conversation_id: conversation,
+            };
+            assert_eq!(
+                hasher.hash_one(&owned),
+                hasher.hash_one(&borrowed),
+                "{tenant}/{conversation}"
+            );
+            assert!(hashbrown::Equivalent::equivalent(&borrowed, &owned));
+        }
+        let other = ConversationKey::new("a", "bc");
+        let borrowed = ConversationKeyRef {
+            tenant_id: "ab",
+            conversation_id: "c",
+        };
+        assert!(!hashbrown::Equivalent::equivalent(&borrowed, &other));
     }
 }

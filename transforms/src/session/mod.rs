@@ -20,8 +20,12 @@
 //!    every event of the old one (anything closer is too late for de-duplication and is
 //!    dead-lettered by the processor), so it is a new conversation reusing the id.
 //!
-//! Timers live in a deadline index ([`timers`]), so an event costs O(log n) in the number
-//! of conversations, and a watermark step costs O(log n) per conversation that is due.
+//! Timers live in a deadline index ([`timers`]), so a watermark step costs O(log n) per
+//! conversation that is due. A conversation's entry may be earlier than the time it is
+//! due: an event that makes it due later (the common case: its last event moved on)
+//! leaves the entry alone, and the entry is moved when it comes up. So most events
+//! touch the index not at all, and only an event that makes a conversation due sooner
+//! (an end, a late event for a retained one) moves its entry, at O(log n).
 
 mod agent_time;
 mod fact_event;
@@ -30,7 +34,7 @@ pub(crate) mod serde_core;
 mod state;
 mod timers;
 
-use std::collections::HashMap;
+use std::hash::RandomState;
 use std::time::Duration;
 
 use convolens_core::spec::SessionSettings;
@@ -38,6 +42,8 @@ use convolens_core::{ConversationFacts, Event, Timestamp};
 use serde::{Deserialize, Serialize};
 
 pub use fact_event::{ConversationKey, FactEvent, FactKind};
+
+use fact_event::ConversationKeyRef;
 pub use facts::{compute_facts, seconds_between};
 
 use state::{ConversationState, Phase};
@@ -49,7 +55,9 @@ pub struct Sessioniser {
     idle_timeout: Duration,
     dedup_horizon: Duration,
     #[serde(with = "serde_core::map_as_entries")]
-    conversations: HashMap<ConversationKey, ConversationState>,
+    // hashbrown's map for lookups by a borrowed key (no key allocated per event); std's
+    // RandomState, so that crafted ids cannot flood a bucket.
+    conversations: hashbrown::HashMap<ConversationKey, ConversationState, RandomState>,
     deadlines: DeadlineIndex,
     /// Conversations in [`Phase::Open`]; the rest are retained.
     open: usize,
@@ -64,7 +72,7 @@ impl Sessioniser {
         Sessioniser {
             idle_timeout: settings.idle_timeout,
             dedup_horizon: settings.dedup_horizon,
-            conversations: HashMap::new(),
+            conversations: hashbrown::HashMap::default(),
             deadlines: DeadlineIndex::default(),
             open: 0,
             pending: Vec::new(),
@@ -79,22 +87,23 @@ impl Sessioniser {
         let Some(fact_event) = FactEvent::from_event(event, arrival) else {
             return false;
         };
-        let key = ConversationKey::of(event);
         let (idle_timeout, dedup_horizon) = (self.idle_timeout, self.dedup_horizon);
-        match self.conversations.get_mut(&key) {
-            Some(state) => {
+        match self.conversations.get_key_value_mut(&ConversationKeyRef::of(event)) {
+            Some((key, state)) => {
                 if state.phase == Phase::Retained {
                     self.open += 1;
                 }
                 state.add(fact_event);
                 let deadline = state.next_deadline(idle_timeout, dedup_horizon);
-                if deadline != state.deadline {
+                // A later deadline waits for the entry to come up (see the module doc).
+                if deadline < state.deadline {
                     self.deadlines.remove(state.deadline, key.clone());
-                    self.deadlines.insert(deadline, key);
+                    self.deadlines.insert(deadline, key.clone());
                     state.deadline = deadline;
                 }
             }
             None => {
+                let key = ConversationKey::of(event);
                 let mut state = ConversationState::new(fact_event);
                 state.deadline = state.next_deadline(idle_timeout, dedup_horizon);
                 self.deadlines.insert(state.deadline, key.clone());
@@ -108,10 +117,19 @@ impl Sessioniser {
     /// Emits every conversation that is closable at `watermark` and drops every retained
     /// one whose horizon it has passed.
     pub fn advance_to(&mut self, watermark: Timestamp) {
-        while let Some(key) = self.deadlines.pop_due(watermark) {
-            let Some(state) = self.conversations.get(&key) else {
+        while let Some((entry, key)) = self.deadlines.pop_due(watermark) {
+            let Some(state) = self.conversations.get_mut(&key) else {
                 continue;
             };
+            let deadline = state.next_deadline(self.idle_timeout, self.dedup_horizon);
+            if deadline > entry {
+                // Events since the entry was made moved the deadline on: re-file it. If it
+                // is due too, it comes up again in (deadline, key) order, as if it had
+                // been filed there all along.
+                state.deadline = deadline;
+                self.deadlines.insert(deadline, key);
+                continue;
+            }
             match state.phase {
                 Phase::Open => self.emit(key),
                 Phase::Retained => {

@@ -10,7 +10,6 @@
 //! processor must emit bit-identical facts. Text also carries NaN and infinities, which a
 //! hand-built event may hold and JSON numbers cannot.
 
-use std::collections::HashMap;
 use std::hash::Hash;
 use std::time::Duration;
 
@@ -133,19 +132,22 @@ pub(crate) mod opt_timestamp {
 /// A map whose keys are not strings, written as a list of `[key, value]` pairs because
 /// JSON object keys must be strings.
 pub(crate) mod map_as_entries {
+    use std::hash::BuildHasher;
+
     use super::*;
 
-    pub(crate) fn serialize<K: Serialize, V: Serialize, S: Serializer>(
-        map: &HashMap<K, V>,
+    pub(crate) fn serialize<K: Serialize, V: Serialize, H, S: Serializer>(
+        map: &hashbrown::HashMap<K, V, H>,
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         serializer.collect_seq(map.iter())
     }
 
-    pub(crate) fn deserialize<'de, K, V, D>(deserializer: D) -> Result<HashMap<K, V>, D::Error>
+    pub(crate) fn deserialize<'de, K, V, H, D>(deserializer: D) -> Result<hashbrown::HashMap<K, V, H>, D::Error>
     where
         K: Deserialize<'de> + Eq + Hash,
         V: Deserialize<'de>,
+        H: BuildHasher + Default,
         D: Deserializer<'de>,
     {
         Vec::<(K, V)>::deserialize(deserializer).map(|entries| entries.into_iter().collect())

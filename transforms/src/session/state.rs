@@ -26,7 +26,8 @@ pub(crate) struct ConversationState {
     pub phase: Phase,
     /// Version of the last emission, 0 if never emitted.
     pub emitted_version: u32,
-    /// The entry of this conversation in the deadline index.
+    /// The entry of this conversation in the deadline index: at or before the time it is
+    /// due ([`ConversationState::next_deadline`]).
     #[serde(with = "timestamp")]
     pub deadline: Timestamp,
     // The three times that decide when the conversation closes, kept up to date on each

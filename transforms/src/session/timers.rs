@@ -27,11 +27,13 @@ impl DeadlineIndex {
     }
 
     /// Removes and returns the earliest entry whose deadline is at or before `watermark`.
-    pub fn pop_due(&mut self, watermark: Timestamp) -> Option<ConversationKey> {
+    pub fn pop_due(&mut self, watermark: Timestamp) -> Option<(Timestamp, ConversationKey)> {
         let (deadline, _) = self.entries.first()?;
         if *deadline > watermark.micros() {
             return None;
         }
-        self.entries.pop_first().map(|(_, key)| key)
+        self.entries
+            .pop_first()
+            .map(|(deadline, key)| (Timestamp::from_micros(deadline), key))
     }
 }
