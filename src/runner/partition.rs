@@ -158,14 +158,20 @@ impl PartitionPipeline {
         self.write_pending(now)
     }
 
+    /// Hands the pending rows to the writer and empties the vectors, keeping their
+    /// capacity: refilling a fresh vector of a few thousand events regrows it (copying
+    /// it) and faults in new pages, a tenth of a lane's time (perf, BENCHMARKS.md).
     fn write_pending(&mut self, now: Timestamp) -> anyhow::Result<()> {
-        let Routed { events, dead_letters } = std::mem::take(&mut self.pending);
-        let facts = std::mem::take(&mut self.pending_facts);
+        let Routed { events, dead_letters } = &mut self.pending;
+        let facts = &mut self.pending_facts;
         self.conversations += facts.iter().filter(|f| f.version == 1).count() as u64;
-        self.writer.write_events(&events, now)?;
-        self.writer.write_facts(&facts, now)?;
-        self.writer.write_dead_letters(&dead_letters, now)?;
-        Ok(())
+        let written = (self.writer.write_events(events, now))
+            .and_then(|()| self.writer.write_facts(facts, now))
+            .and_then(|()| self.writer.write_dead_letters(dead_letters, now));
+        events.clear();
+        facts.clear();
+        dead_letters.clear();
+        Ok(written?)
     }
 
     /// Commits files, offset and state together. Returns the committed offset, if any.
