@@ -485,8 +485,15 @@ fn caught_up_at_partition_ends(cluster: &TestCluster) {
             caught_up_at.push(records.len());
         }
     }
-    assert!(caught_up_at.iter().all(|&n| n > 1), "caught up before new lines: {caught_up_at:?}");
-    assert_eq!(caught_up_at.last(), Some(&31), "caught up again right after the last line");
+    assert!(
+        caught_up_at.iter().all(|&n| n > 1),
+        "caught up before new lines: {caught_up_at:?}"
+    );
+    assert_eq!(
+        caught_up_at.last(),
+        Some(&31),
+        "caught up again right after the last line"
+    );
 
     // A plain consumer whose properties ask for partition ends is not disturbed by them.
     let mut settings = quick_settings(cluster.brokers(), &topic, &unique("group"));
