@@ -102,22 +102,20 @@ impl SourceContext {
         let mut without_start = TopicPartitionList::new();
         let mut known = lock(&self.starts);
         for (partition, start) in partitions.iter().zip(starts.into_iter().chain(std::iter::repeat(None))) {
-            let offset = match start {
-                Some(offset) if offset >= 0 => offset,
-                Some(offset) => {
-                    tracing::warn!(%partition, offset, "negative start offset ignored");
-                    without_start.add_partition(&partition.topic, partition.partition);
-                    continue;
+            match start {
+                Some(offset) if offset >= 0 => {
+                    // Setting the offset in the list handed to assign (rather than seeking
+                    // later) means librdkafka never fetches from anywhere else.
+                    self.set_start(tpl, partition, Offset::Offset(offset));
+                    known.insert(partition.clone(), offset);
                 }
-                None => {
+                negative_or_none => {
+                    if let Some(offset) = negative_or_none {
+                        tracing::warn!(%partition, offset, "negative start offset ignored");
+                    }
                     without_start.add_partition(&partition.topic, partition.partition);
-                    continue;
                 }
-            };
-            // Setting the offset in the list handed to assign (rather than seeking later)
-            // means librdkafka never fetches from anywhere else.
-            self.set_start(tpl, partition, Offset::Offset(offset));
-            known.insert(partition.clone(), offset);
+            }
         }
         drop(known);
         self.start_without_handler_offset(consumer, tpl, without_start);

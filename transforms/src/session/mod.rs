@@ -42,10 +42,9 @@ use convolens_core::{ConversationFacts, Event, Timestamp};
 use serde::{Deserialize, Serialize};
 
 pub use fact_event::{ConversationKey, FactEvent, FactKind};
-
-use fact_event::ConversationKeyRef;
 pub use facts::{compute_facts, seconds_between};
 
+use fact_event::ConversationKeyRef;
 use state::{ConversationState, Phase};
 use timers::DeadlineIndex;
 
